@@ -1,0 +1,129 @@
+//! Who is calling, and which app they may touch.
+//!
+//! Tenant scoping happens in the [`Scoped`] extractor, before any handler runs: a handler that
+//! takes `Scoped` cannot reach an app its caller does not own, and an app key asking for
+//! another app's resources is told they do not exist (404), never that they are forbidden.
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::{header, request::Parts};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::domain::{App, AppId};
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Admin,
+    App(AppId),
+}
+
+pub fn hash_token(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+pub fn hash_hex(token: &str) -> String {
+    hash_token(token)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A fresh token with the given prefix: 32 random bytes, URL-safe base64.
+pub fn new_token(prefix: &str) -> String {
+    let mut buf = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut buf);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(buf))
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let raw = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = raw.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        if bool::from(hash_token(token).ct_eq(&state.admin_hash)) {
+            return Ok(Caller::Admin);
+        }
+        if token.starts_with("hk_") {
+            if let Some(key) = state.store.find_key(&hash_hex(token)).await? {
+                return Ok(Caller::App(key.app_id));
+            }
+        }
+        Err(ApiError::Unauthorized)
+    }
+}
+
+/// The admin token, required by routes that span apps.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Admin => Ok(Admin),
+            Caller::App(_) => Err(ApiError::Forbidden(
+                "this route needs the admin token".into(),
+            )),
+        }
+    }
+}
+
+/// The app named by the `{app}` path segment, loaded and checked against the caller.
+pub struct Scoped {
+    pub app: App,
+    pub caller: Caller,
+}
+
+impl FromRequestParts<AppState> for Scoped {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound("app".into()))?;
+        let raw = params
+            .iter()
+            .find(|(k, _)| *k == "app")
+            .map(|(_, v)| v.to_owned())
+            .ok_or_else(|| ApiError::NotFound("app".into()))?;
+        let not_found = || ApiError::NotFound(format!("app '{raw}'"));
+        let id = AppId::parse(&raw).map_err(|_| not_found())?;
+        if let Caller::App(own) = &caller {
+            if *own != id {
+                return Err(not_found());
+            }
+        }
+        let app = state.store.get_app(&id).await?.ok_or_else(not_found)?;
+        Ok(Scoped { app, caller })
+    }
+}
+
+/// Parses an id from a path segment; a malformed id is as absent as an unknown one.
+pub fn path_id<T>(
+    raw: &str,
+    parse: impl Fn(&str) -> Result<T, crate::domain::IdError>,
+) -> Result<T, ApiError> {
+    parse(raw).map_err(ApiError::from)
+}

@@ -1,0 +1,218 @@
+//! The endpoint request body, shared by create and patch, and its validation.
+//!
+//! Every field is optional on the wire so that a wrong one is reported by name (422 with the
+//! field path) rather than as a failure to deserialise the whole body.
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderName, HeaderValue};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::error::ApiError;
+use crate::domain::endpoint::{Ordering, Subscription};
+use crate::domain::ssrf::DestinationPolicy;
+use crate::domain::{
+    Endpoint, EndpointSecret, EndpointUrl, EventTypeName, FieldError, FormatKind, LabelFilter,
+    Labels, RetrySchedule,
+};
+use crate::formats::format_for;
+
+/// Headers a static header may not replace: the transport's and the signatures'.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "user-agent",
+];
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointInput {
+    pub url: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `standard`, `digitalsamba`, `attendee`, `livekit`, `plugnmeet` or `sendbird`; defaults
+    /// to the app preset's format. Fixed after creation.
+    pub format: Option<String>,
+    /// Event types to receive: `["*"]` for all (the default), `[]` for none.
+    pub events: Option<Vec<String>>,
+    pub filter: Option<LabelFilter>,
+    pub headers: Option<BTreeMap<String, String>>,
+    pub timeout_ms: Option<i64>,
+    pub retry_schedule_s: Option<Vec<i64>>,
+    pub max_in_flight: Option<i64>,
+    pub rate_limit_per_s: Option<i64>,
+    /// `none` or `per_room`.
+    pub ordering: Option<Ordering>,
+    pub enabled: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+    /// The signing secret; generated in the format's form when omitted.
+    pub secret: Option<String>,
+}
+
+/// Parses the format name, refusing ones this build cannot send.
+pub fn parse_format(raw: &str) -> Result<FormatKind, ApiError> {
+    let kind = FormatKind::parse(raw).ok_or_else(|| {
+        let known: Vec<_> = FormatKind::ALL.iter().map(|f| f.as_str()).collect();
+        ApiError::field(
+            "format",
+            format!("unknown format '{raw}'; known: {}", known.join(", ")),
+        )
+    })?;
+    if format_for(kind).is_none() {
+        return Err(ApiError::field(
+            "format",
+            format!("format '{raw}' is not available in this build"),
+        ));
+    }
+    Ok(kind)
+}
+
+fn range(field: &str, value: i64, min: i64, max: i64) -> Result<u32, FieldError> {
+    if (min..=max).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("must be between {min} and {max}"),
+        ))
+    }
+}
+
+/// The event list, parsed; unknown names are checked against the catalog by the caller.
+pub fn parse_events(
+    raw: &[String],
+) -> Result<(Subscription, Vec<(String, EventTypeName)>), FieldError> {
+    if raw.iter().any(|e| e == "*") {
+        if raw.len() > 1 {
+            return Err(FieldError::new(
+                "events",
+                "'*' stands alone: it already means every type",
+            ));
+        }
+        return Ok((Subscription::All, Vec::new()));
+    }
+    let mut named = Vec::with_capacity(raw.len());
+    for (i, e) in raw.iter().enumerate() {
+        let path = format!("events[{i}]");
+        named.push((path.clone(), EventTypeName::parse(&path, e)?));
+    }
+    let set = named.iter().map(|(_, n)| n.clone()).collect();
+    Ok((Subscription::Types(set), named))
+}
+
+/// Checks a URL and, when its host is a literal address, the SSRF policy.
+pub fn parse_url(
+    raw: &str,
+    policy: &DestinationPolicy,
+    https_only: bool,
+) -> Result<EndpointUrl, FieldError> {
+    let (url, parsed) = EndpointUrl::parse("url", raw)?;
+    if https_only && parsed.scheme() != "https" {
+        return Err(FieldError::new("url", "must use https (https_only is set)"));
+    }
+    let ip = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    };
+    if let Some(ip) = ip.filter(|ip| !policy.permits(*ip)) {
+        return Err(FieldError::new("url", DestinationPolicy::refusal(ip)));
+    }
+    Ok(url)
+}
+
+impl EndpointInput {
+    /// Applies every present field except `url`, `events`, `format` and `secret` (which need
+    /// the app or the policy) onto `ep`, collecting all field errors.
+    pub fn apply_settings(&mut self, ep: &mut Endpoint, errors: &mut Vec<FieldError>) {
+        let mut take = |r: Result<(), FieldError>| {
+            if let Err(e) = r {
+                errors.push(e);
+            }
+        };
+        if let Some(name) = self.name.take() {
+            take(if name.len() > 200 {
+                Err(FieldError::new("name", "at most 200 characters"))
+            } else {
+                ep.name = name;
+                Ok(())
+            });
+        }
+        if let Some(d) = self.description.take() {
+            take(if d.len() > 2000 {
+                Err(FieldError::new("description", "at most 2000 characters"))
+            } else {
+                ep.description = d;
+                Ok(())
+            });
+        }
+        if let Some(filter) = self.filter.take() {
+            take(Labels::parse("filter.labels", filter.labels.clone()).map(|_| ep.filter = filter));
+        }
+        if let Some(headers) = self.headers.take() {
+            take(check_headers(&headers).map(|_| ep.headers = headers));
+        }
+        if let Some(t) = self.timeout_ms {
+            take(range("timeout_ms", t, 100, 120_000).map(|t| ep.timeout_ms = t));
+        }
+        if let Some(s) = self.retry_schedule_s.take() {
+            take(RetrySchedule::parse("retry_schedule_s", s).map(|s| ep.retry_schedule_s = s));
+        }
+        if let Some(m) = self.max_in_flight {
+            take(range("max_in_flight", m, 1, 1000).map(|m| ep.max_in_flight = m));
+        }
+        if let Some(r) = self.rate_limit_per_s {
+            take(range("rate_limit_per_s", r, 1, 100_000).map(|r| ep.rate_limit_per_s = Some(r)));
+        }
+        if let Some(o) = self.ordering {
+            ep.ordering = o;
+        }
+        if let Some(enabled) = self.enabled {
+            ep.enabled = enabled;
+            if enabled {
+                ep.disabled_reason = None;
+            }
+        }
+        if let Some(m) = self.metadata.take() {
+            take(if m.is_object() {
+                ep.metadata = m;
+                Ok(())
+            } else {
+                Err(FieldError::new("metadata", "must be a JSON object"))
+            });
+        }
+    }
+
+    pub fn parse_secret(&self, format: FormatKind) -> Result<Option<EndpointSecret>, FieldError> {
+        self.secret
+            .as_deref()
+            .map(|s| EndpointSecret::parse("secret", format, s))
+            .transpose()
+    }
+}
+
+fn check_headers(headers: &BTreeMap<String, String>) -> Result<(), FieldError> {
+    if headers.len() > 32 {
+        return Err(FieldError::new("headers", "at most 32 headers"));
+    }
+    for (k, v) in headers {
+        let field = format!("headers.{k}");
+        if HeaderName::from_bytes(k.as_bytes()).is_err() {
+            return Err(FieldError::new(field, "is not a valid header name"));
+        }
+        if RESERVED_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
+            return Err(FieldError::new(
+                field,
+                "is set by Herald and cannot be overridden",
+            ));
+        }
+        if HeaderValue::from_str(v).is_err() || v.len() > 4096 {
+            return Err(FieldError::new(field, "is not a valid header value"));
+        }
+    }
+    Ok(())
+}

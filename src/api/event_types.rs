@@ -1,0 +1,157 @@
+//! `/v1/apps/{app}/event-types`: the app's catalog (its preset's types plus custom ones), and
+//! the check every publish and subscription goes through.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::auth::Scoped;
+use super::error::{ApiError, ApiResult, Problem};
+use super::json::JsonBody;
+use super::AppState;
+use crate::catalog::{close_matches, preset_types, EventType};
+use crate::domain::{App, EventTypeName, FieldError};
+use crate::store::CustomEventType;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEventType {
+    pub name: String,
+    pub family: Option<String>,
+    pub description: Option<String>,
+    /// An optional JSON Schema documenting `data`.
+    #[schema(value_type = Option<Object>)]
+    pub schema: Option<serde_json::Value>,
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct Catalog {
+    pub data: Vec<EventType>,
+}
+
+/// Lists every event type of the app: Sendbird's `all_webhook_categories`, DigitalSamba's
+/// event list, or whatever the preset brings, plus custom types.
+#[utoipa::path(get, path = "/v1/apps/{app}/event-types", tag = "event-types", params(("app" = String, Path)),
+    responses((status = 200, body = Catalog)), security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, scoped: Scoped) -> ApiResult<Json<Catalog>> {
+    let mut data: Vec<EventType> = preset_types(scoped.app.preset)
+        .iter()
+        .map(EventType::from)
+        .collect();
+    for custom in state.store.list_event_types(&scoped.app.id).await? {
+        data.push(EventType {
+            name: custom.name.as_str().to_owned(),
+            family: custom.family,
+            description: custom.description,
+            source: "custom",
+            schema: custom.schema,
+        });
+    }
+    Ok(Json(Catalog { data }))
+}
+
+/// Registers a custom event type.
+#[utoipa::path(post, path = "/v1/apps/{app}/event-types", tag = "event-types", params(("app" = String, Path)),
+    request_body = CreateEventType,
+    responses((status = 201, body = EventType), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    JsonBody(req): JsonBody<CreateEventType>,
+) -> ApiResult<(StatusCode, Json<EventType>)> {
+    let name = EventTypeName::parse("name", &req.name)?;
+    if name.as_str() == "*"
+        || preset_types(scoped.app.preset)
+            .iter()
+            .any(|t| t.name == name.as_str())
+    {
+        return Err(ApiError::Conflict(format!(
+            "event type '{}' is already in the catalog",
+            name.as_str()
+        )));
+    }
+    if let Some(schema) = &req.schema {
+        if !schema.is_object() {
+            return Err(ApiError::field("schema", "must be a JSON Schema object"));
+        }
+    }
+    let family = req.family.unwrap_or_else(|| default_family(name.as_str()));
+    let def = CustomEventType {
+        name,
+        family,
+        description: req.description.unwrap_or_default(),
+        schema: req.schema,
+    };
+    state.store.create_event_type(&scoped.app.id, &def).await?;
+    let shown = EventType {
+        name: def.name.as_str().to_owned(),
+        family: def.family,
+        description: def.description,
+        source: "custom",
+        schema: def.schema,
+    };
+    Ok((StatusCode::CREATED, Json(shown)))
+}
+
+/// `room.created` -> `room`, `room:create` -> `room`, `participant_joined` -> `participant`.
+fn default_family(name: &str) -> String {
+    name.split(['.', ':', '_'])
+        .next()
+        .unwrap_or(name)
+        .to_owned()
+}
+
+/// Checks that every name in `wanted` is in the app's catalog; `field` is the JSON path of
+/// the list (or of the single type), and each unknown one is named with close matches.
+pub async fn check_known(
+    state: &AppState,
+    app: &App,
+    field: &str,
+    wanted: &[(String, EventTypeName)],
+) -> ApiResult<()> {
+    let preset = preset_types(app.preset);
+    let unknown: Vec<_> = wanted
+        .iter()
+        .filter(|(_, name)| !preset.iter().any(|t| t.name == name.as_str()))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let custom = state.store.list_event_types(&app.id).await?;
+    let mut errors = Vec::new();
+    for (path, name) in unknown {
+        if custom.iter().any(|c| c.name == *name) {
+            continue;
+        }
+        let names = preset
+            .iter()
+            .map(|t| t.name)
+            .chain(custom.iter().map(|c| c.name.as_str()));
+        let suggestions = close_matches(name.as_str(), names);
+        let hint = if suggestions.is_empty() {
+            "register it with POST /v1/apps/{app}/event-types".to_owned()
+        } else {
+            format!("did you mean {}?", suggestions.join(", "))
+        };
+        let at = if path.is_empty() {
+            field.to_owned()
+        } else {
+            path.clone()
+        };
+        errors.push(FieldError::new(
+            at,
+            format!(
+                "unknown event type '{}' in this app's catalog; {hint}",
+                name.as_str()
+            ),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid(errors))
+    }
+}

@@ -1,0 +1,85 @@
+//! `/v1/apps/{app}/keys`: app-scoped API keys. The token is shown once, at creation; only its
+//! hash is stored.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{hash_hex, new_token, path_id, Scoped};
+use super::error::{ApiError, ApiResult, Problem};
+use super::json::parse_json;
+use super::AppState;
+use crate::domain::{AppId, KeyId};
+use crate::store::ApiKey;
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKey {
+    pub name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedKey {
+    pub id: KeyId,
+    pub app_id: AppId,
+    pub name: String,
+    /// The bearer token (`hk_...`); shown only in this response.
+    pub token: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[utoipa::path(post, path = "/v1/apps/{app}/keys", tag = "keys", params(("app" = String, Path)), request_body = CreateKey,
+    responses((status = 201, body = CreatedKey), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
+    let req: CreateKey = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateKey::default()
+    } else {
+        parse_json(&body)?
+    };
+    let name = match req.name {
+        Some(n) => super::apps::check_name("name", &n)?,
+        None => "default".to_owned(),
+    };
+    let token = new_token("hk_");
+    let key = ApiKey {
+        id: KeyId::new(),
+        app_id: scoped.app.id.clone(),
+        name,
+        token_hash: hash_hex(&token),
+        created_at: Utc::now(),
+    };
+    state.store.create_key(&key).await?;
+    let created = CreatedKey {
+        id: key.id,
+        app_id: key.app_id,
+        name: key.name,
+        token,
+        created_at: key.created_at,
+    };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(delete, path = "/v1/apps/{app}/keys/{key}", tag = "keys",
+    params(("app" = String, Path), ("key" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    Path(ids): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let key = ids.1;
+    let id = path_id(&key, KeyId::parse)?;
+    if state.store.delete_key(&scoped.app.id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("key '{key}'")))
+    }
+}

@@ -1,0 +1,108 @@
+//! The HTTP API: axum routes, one file per resource.
+//!
+//! Handlers parse requests into domain values, call the store, and hand fresh deliveries to
+//! the dispatcher. Authentication and tenant scoping are extractors ([`auth`]), errors are
+//! problem+json ([`error`]), and the OpenAPI document is generated from the handlers'
+//! annotations ([`openapi`]).
+
+pub mod apps;
+pub mod auth;
+pub mod deliveries;
+pub mod endpoint_input;
+pub mod endpoints;
+pub mod error;
+pub mod event_types;
+pub mod events;
+pub mod json;
+pub mod keys;
+pub mod openapi;
+pub mod ops;
+pub mod pagination;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::config::Settings;
+use crate::dispatch::Dispatcher;
+use crate::domain::ssrf::DestinationPolicy;
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Absent when this process runs the API only.
+    pub dispatcher: Option<Dispatcher>,
+    pub settings: Arc<Settings>,
+    /// SHA-256 of the admin token; compared in constant time.
+    pub admin_hash: [u8; 32],
+    pub policy: Arc<DestinationPolicy>,
+    pub metrics: PrometheusHandle,
+}
+
+pub fn router(state: AppState) -> Router {
+    let event_limit = DefaultBodyLimit::max(state.settings.max_event_bytes);
+    let batch_limit = DefaultBodyLimit::max(state.settings.max_batch_bytes);
+    let v1 = Router::new()
+        .route("/apps", post(apps::create).get(apps::list))
+        .route(
+            "/apps/{app}",
+            get(apps::get).patch(apps::update).delete(apps::delete),
+        )
+        .route("/apps/{app}/keys", post(keys::create))
+        .route(
+            "/apps/{app}/keys/{key}",
+            axum::routing::delete(keys::delete),
+        )
+        .route(
+            "/apps/{app}/event-types",
+            get(event_types::list).post(event_types::create),
+        )
+        .route(
+            "/apps/{app}/endpoints",
+            post(endpoints::create).get(endpoints::list),
+        )
+        .route(
+            "/apps/{app}/endpoints/{ep}",
+            get(endpoints::get)
+                .patch(endpoints::update)
+                .delete(endpoints::delete),
+        )
+        .route("/apps/{app}/endpoints/{ep}/secret", get(endpoints::secret))
+        .route(
+            "/apps/{app}/endpoints/{ep}/secret/rotate",
+            post(endpoints::rotate),
+        )
+        .route(
+            "/apps/{app}/endpoints/{ep}/recover",
+            post(deliveries::recover),
+        )
+        .route(
+            "/apps/{app}/events",
+            post(events::publish).layer(event_limit).get(events::list),
+        )
+        .route(
+            "/apps/{app}/events/batch",
+            post(events::publish_batch).layer(batch_limit),
+        )
+        .route("/apps/{app}/events/{evt}", get(events::get))
+        .route("/apps/{app}/deliveries", get(deliveries::list))
+        .route("/apps/{app}/deliveries/{dlv}", get(deliveries::get))
+        .route(
+            "/apps/{app}/deliveries/{dlv}/resend",
+            post(deliveries::resend),
+        );
+    Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
+        .with_state(state)
+}

@@ -1,0 +1,41 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{apps, deliveries, endpoints, event_types, events, keys, ops};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Herald", description = "Webhook delivery engine for real-time communication platforms."),
+    paths(
+        ops::healthz, ops::readyz, ops::metrics,
+        apps::create, apps::list, apps::get, apps::update, apps::delete,
+        keys::create, keys::delete,
+        event_types::list, event_types::create,
+        endpoints::create, endpoints::list, endpoints::get, endpoints::update, endpoints::delete,
+        endpoints::secret, endpoints::rotate, deliveries::recover,
+        events::publish, events::publish_batch, events::list, events::get,
+        deliveries::list, deliveries::get, deliveries::resend,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// Serves the document at `/openapi.json`.
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

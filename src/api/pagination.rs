@@ -1,0 +1,58 @@
+//! Cursor pagination: `?limit=&after=` in, `{data, next_cursor}` out.
+//!
+//! Ids sort by creation time, so the last id of a page is the cursor of the next one; a
+//! cursor stays valid however many items are added meanwhile.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::ApiError;
+use super::json::QueryPairs;
+use crate::store::Page;
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 250;
+
+/// One page of a list, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct ListResponse<T> {
+    pub data: Vec<T>,
+    /// Pass as `after` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Reads `limit` and `after`; asks the store for one extra item to know if a next page exists.
+pub fn page_from(q: &QueryPairs) -> Result<Page, ApiError> {
+    let limit = match q.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT as i64).contains(&n) => n as u32,
+            _ => {
+                return Err(ApiError::field(
+                    "limit",
+                    format!("must be an integer from 1 to {MAX_LIMIT}"),
+                ))
+            }
+        },
+    };
+    let before = q.get("after").filter(|s| !s.is_empty()).map(str::to_owned);
+    Ok(Page {
+        limit: limit + 1,
+        before,
+    })
+}
+
+/// Cuts the extra item off and makes the cursor from the last one kept.
+pub fn respond<T>(mut items: Vec<T>, page: &Page, id: impl Fn(&T) -> String) -> ListResponse<T> {
+    let wanted = page.limit.saturating_sub(1) as usize;
+    let next_cursor = if items.len() > wanted {
+        items.truncate(wanted);
+        items.last().map(id)
+    } else {
+        None
+    };
+    ListResponse {
+        data: items,
+        next_cursor,
+    }
+}

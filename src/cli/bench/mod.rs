@@ -1,0 +1,146 @@
+//! `herald bench`: the load harness behind BENCHMARKS.md.
+//!
+//! It starts a Herald (embedded SQLite in a temporary directory, unless `--target` names a
+//! running one) and a built-in receiver, then measures:
+//! - W1: `--events` events of about 500 bytes to one endpoint as fast as `--concurrency`
+//!   publishers go: publish rate, delivery rate, end-to-end p50/p99;
+//! - W2: a fixed `--rate` for `--duration` seconds: end-to-end p50/p99/max;
+//! - the ceiling: the same client posting the same body straight to the receiver.
+
+mod receiver;
+mod workloads;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::config::Config;
+use receiver::Recorder;
+use workloads::Target;
+
+#[derive(Args, Clone)]
+pub struct BenchArgs {
+    /// A running Herald's base URL; by default one is started in-process on a temporary SQLite file.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Admin token of the `--target` Herald.
+    #[arg(long, env = "HERALD_ADMIN_TOKEN")]
+    pub token: Option<String>,
+    /// Database URL of the in-process Herald (default: a temporary SQLite file).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// W1: number of events.
+    #[arg(long, default_value_t = 100_000)]
+    pub events: u64,
+    /// W1 and the ceiling: concurrent publishers.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// W2: events per second.
+    #[arg(long, default_value_t = 1000)]
+    pub rate: u64,
+    /// W2: seconds.
+    #[arg(long, default_value_t = 30)]
+    pub duration: u64,
+    /// Which measurements to run: any of w1, w2, ceiling, comma-separated.
+    #[arg(long, default_value = "ceiling,w1,w2")]
+    pub run: String,
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let origin = Instant::now();
+    let recorder = Recorder::new(origin);
+    let receiver = receiver::start(Arc::clone(&recorder)).await?;
+    let dir = tempfile_dir()?;
+    let (base, token, server) = match &args.target {
+        Some(url) => (
+            url.trim_end_matches('/').to_owned(),
+            args.token
+                .clone()
+                .context("--token is required with --target")?,
+            None,
+        ),
+        None => {
+            let token = crate::api::auth::new_token("hadm_");
+            let db = args
+                .database
+                .clone()
+                .unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
+            let cfg = Config {
+                listen: "127.0.0.1:0".into(),
+                database_url: db,
+                admin_token: Some(token.clone()),
+                allow_destinations: vec!["127.0.0.0/8".into()],
+                ..Config::default()
+            };
+            let running = crate::server::start(cfg.validate()?).await?;
+            (format!("http://{}", running.addr), token, Some(running))
+        }
+    };
+    let target = Target::setup(&base, &token, &format!("http://{receiver}/hook")).await?;
+    println!("herald bench: Herald at {base}, receiver at http://{receiver}/hook");
+    println!(
+        "machine: {} cores; commit {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        env!("CARGO_PKG_VERSION")
+    );
+    let runs: Vec<&str> = args.run.split(',').map(str::trim).collect();
+    let mut ceiling = None;
+    if runs.contains(&"ceiling") {
+        let rps = workloads::ceiling(
+            &target,
+            &format!("http://{receiver}/hook"),
+            args.concurrency,
+            50_000,
+            &recorder,
+        )
+        .await?;
+        println!(
+            "ceiling: receiver hit directly: {rps:.0} requests/s (concurrency {})",
+            args.concurrency
+        );
+        ceiling = Some(rps);
+    }
+    if runs.contains(&"w1") {
+        recorder.reset();
+        let r = workloads::w1(&target, &recorder, args.events, args.concurrency).await?;
+        println!(
+            "W1: {} events: publish {:.0} events/s acknowledged, delivered {:.0} events/s end to end, latency p50 {:.1} ms p99 {:.1} ms",
+            args.events, r.publish_rate, r.delivery_rate, r.p50_ms, r.p99_ms
+        );
+        if let Some(c) = ceiling {
+            println!(
+                "W1 delivery rate is {:.1}% of the ceiling",
+                100.0 * r.delivery_rate / c
+            );
+        }
+    }
+    if runs.contains(&"w2") {
+        recorder.reset();
+        let r = workloads::w2(
+            &target,
+            &recorder,
+            args.rate,
+            Duration::from_secs(args.duration),
+        )
+        .await?;
+        println!(
+            "W2: {} events/s for {} s: delivered {} of {}, latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
+            args.rate, args.duration, r.delivered, r.sent, r.p50_ms, r.p99_ms, r.max_ms
+        );
+    }
+    if let Some(s) = server {
+        s.stop().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("herald-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

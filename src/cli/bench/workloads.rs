@@ -1,0 +1,239 @@
+//! The measured workloads.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde_json::json;
+
+use super::receiver::Recorder;
+
+/// A Herald with an app and one endpoint pointing at the receiver.
+pub struct Target {
+    client: reqwest::Client,
+    publish_url: String,
+    token: String,
+}
+
+impl Target {
+    pub async fn setup(base: &str, token: &str, hook: &str) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1024)
+            .tcp_nodelay(true)
+            .build()?;
+        let app: serde_json::Value = client
+            .post(format!("{base}/v1/apps"))
+            .bearer_auth(token)
+            .json(&json!({"name": "bench", "preset": "standard"}))
+            .send()
+            .await?
+            .error_for_status()
+            .context("creating the bench app")?
+            .json()
+            .await?;
+        let app_id = app["id"].as_str().context("app id")?.to_owned();
+        client
+            .post(format!("{base}/v1/apps/{app_id}/endpoints"))
+            .bearer_auth(token)
+            .json(&json!({"url": hook, "events": ["*"], "max_in_flight": 64}))
+            .send()
+            .await?
+            .error_for_status()
+            .context("creating the bench endpoint")?;
+        Ok(Self {
+            client,
+            publish_url: format!("{base}/v1/apps/{app_id}/events"),
+            token: token.to_owned(),
+        })
+    }
+
+    /// One event of about 500 bytes on the wire, stamped with its publish time.
+    fn body(sent_ns: u64, n: u64) -> serde_json::Value {
+        json!({
+            "type": "participant.joined",
+            "labels": {"room_id": format!("room-{}", n % 100)},
+            "data": {
+                "sent_ns": sent_ns,
+                "participant": {"id": format!("p-{n}"), "name": "Ada Lovelace", "role": "moderator"},
+                "room": {"id": format!("room-{}", n % 100), "name": "Weekly planning"},
+                "padding": "x".repeat(300),
+            }
+        })
+    }
+
+    async fn publish(&self, rec: &Recorder, n: u64) -> anyhow::Result<()> {
+        let resp = self
+            .client
+            .post(&self.publish_url)
+            .bearer_auth(&self.token)
+            .json(&Self::body(rec.now_ns(), n))
+            .send()
+            .await?;
+        if resp.status() != reqwest::StatusCode::ACCEPTED {
+            bail!(
+                "publish answered {}: {}",
+                resp.status(),
+                resp.text().await.unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+}
+
+pub struct W1 {
+    pub publish_rate: f64,
+    pub delivery_rate: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+async fn wait_delivered(rec: &Recorder, expected: u64, limit: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    while rec.received.load(Ordering::Relaxed) < expected {
+        if Instant::now() > deadline {
+            bail!(
+                "only {} of {expected} deliveries arrived within {limit:?}",
+                rec.received.load(Ordering::Relaxed)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}
+
+pub async fn w1(
+    target: &Target,
+    rec: &Arc<Recorder>,
+    events: u64,
+    concurrency: usize,
+) -> anyhow::Result<W1> {
+    let next = Arc::new(AtomicU64::new(0));
+    let start_ns = rec.now_ns();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (next, rec) = (Arc::clone(&next), Arc::clone(rec));
+        let target = Target {
+            client: target.client.clone(),
+            publish_url: target.publish_url.clone(),
+            token: target.token.clone(),
+        };
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= events {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                target.publish(&rec, n).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let published_s = (rec.now_ns() - start_ns) as f64 / 1e9;
+    wait_delivered(rec, events, Duration::from_secs(600)).await?;
+    let delivered_s = (rec.last_ns() - start_ns) as f64 / 1e9;
+    let (p50_ms, p99_ms, _) = rec.latency_ms();
+    Ok(W1 {
+        publish_rate: events as f64 / published_s,
+        delivery_rate: events as f64 / delivered_s,
+        p50_ms,
+        p99_ms,
+    })
+}
+
+pub struct W2 {
+    pub sent: u64,
+    pub delivered: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+pub async fn w2(
+    target: &Target,
+    rec: &Arc<Recorder>,
+    rate: u64,
+    duration: Duration,
+) -> anyhow::Result<W2> {
+    let total = rate * duration.as_secs();
+    let period = Duration::from_nanos(1_000_000_000 / rate.max(1));
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let failures = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::with_capacity(total as usize);
+    for n in 0..total {
+        ticker.tick().await;
+        let rec = Arc::clone(rec);
+        let failures = Arc::clone(&failures);
+        let target = Target {
+            client: target.client.clone(),
+            publish_url: target.publish_url.clone(),
+            token: target.token.clone(),
+        };
+        tasks.push(tokio::spawn(async move {
+            if target.publish(&rec, n).await.is_err() {
+                failures.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let failed = failures.load(Ordering::Relaxed);
+    if failed > 0 {
+        bail!("{failed} publishes failed during W2");
+    }
+    wait_delivered(rec, total, Duration::from_secs(120)).await?;
+    let (p50_ms, p99_ms, max_ms) = rec.latency_ms();
+    Ok(W2 {
+        sent: total,
+        delivered: rec.received.load(Ordering::Relaxed),
+        p50_ms,
+        p99_ms,
+        max_ms,
+    })
+}
+
+/// Requests per second the receiver takes from the same client with the same body.
+pub async fn ceiling(
+    target: &Target,
+    hook: &str,
+    concurrency: usize,
+    requests: u64,
+    rec: &Arc<Recorder>,
+) -> anyhow::Result<f64> {
+    let body = serde_json::to_vec(
+        &json!({"type": "participant.joined", "timestamp": "2026-01-01T00:00:00Z", "data": Target::body(0, 0)["data"]}),
+    )?;
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, next, body, hook) = (
+            target.client.clone(),
+            Arc::clone(&next),
+            body.clone(),
+            hook.to_owned(),
+        );
+        tasks.push(tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < requests {
+                client
+                    .post(&hook)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await?
+                    .error_for_status()?;
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let rps = requests as f64 / started.elapsed().as_secs_f64();
+    rec.reset();
+    Ok(rps)
+}

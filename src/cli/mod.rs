@@ -1,0 +1,56 @@
+//! The command line: one file per subcommand.
+
+pub mod bench;
+mod migrate;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "herald",
+    version,
+    about = "Webhook delivery engine for real-time communication platforms"
+)]
+pub struct Cli {
+    /// Configuration file (TOML); missing is fine.
+    #[arg(
+        long,
+        global = true,
+        default_value = "herald.toml",
+        env = "HERALD_CONFIG"
+    )]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the API and the dispatcher (the default).
+    Serve(serve::ServeArgs),
+    /// Run the database migrations and exit.
+    Migrate(serve::DatabaseArgs),
+    /// Measure throughput and latency against a Herald and a built-in receiver.
+    Bench(bench::BenchArgs),
+}
+
+/// Parses the command line and runs the chosen subcommand.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli
+            .command
+            .unwrap_or(Command::Serve(serve::ServeArgs::default()))
+        {
+            Command::Serve(args) => serve::run(&cli.config, args).await,
+            Command::Migrate(args) => migrate::run(&cli.config, args).await,
+            Command::Bench(args) => bench::run(args).await,
+        }
+    })
+}

@@ -1,0 +1,67 @@
+//! `herald serve`: the API and the dispatcher in one process.
+
+use std::path::Path;
+
+use clap::Args;
+use figment::providers::Serialized;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, Settings};
+
+#[derive(Args, Default)]
+pub struct DatabaseArgs {
+    /// Database URL (`sqlite://PATH`); overrides HERALD_DATABASE_URL.
+    #[arg(long)]
+    pub database: Option<String>,
+}
+
+#[derive(Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on; overrides HERALD_LISTEN.
+    #[arg(long)]
+    pub listen: Option<String>,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Log as JSON lines.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+/// Loads the layered configuration with flags on top.
+pub fn settings(
+    file: &Path,
+    listen: Option<String>,
+    db: &DatabaseArgs,
+    log_json: bool,
+) -> anyhow::Result<Settings> {
+    let mut flags = serde_json::Map::new();
+    if let Some(l) = listen {
+        flags.insert("listen".into(), l.into());
+    }
+    if let Some(d) = &db.database {
+        flags.insert("database_url".into(), d.clone().into());
+    }
+    if log_json {
+        flags.insert("log_format".into(), "json".into());
+    }
+    let cfg = Config::load(file, Serialized::defaults(serde_json::Value::Object(flags)))?;
+    cfg.validate()
+}
+
+pub fn init_logs(json: bool) {
+    let filter = EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+pub async fn run(file: &Path, args: ServeArgs) -> anyhow::Result<()> {
+    let settings = settings(file, args.listen, &args.db, args.log_json)?;
+    init_logs(settings.log_json);
+    crate::server::serve(settings).await
+}

@@ -1,0 +1,199 @@
+//! Layered configuration: defaults < `herald.toml` < `HERALD_*` environment < flags.
+//!
+//! Everything is parsed and checked once at start, so a typo in a CIDR or an address stops
+//! Herald with a message naming the key instead of surfacing at the first delivery.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use figment::Figment;
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The configuration as written by the operator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address the HTTP API listens on.
+    pub listen: String,
+    /// `sqlite://PATH`.
+    pub database_url: String,
+    /// Bearer token with full access; generated and printed once when absent.
+    pub admin_token: Option<String>,
+    /// CIDRs endpoints may reach although they are not publicly routable.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub allow_destinations: Vec<String>,
+    /// Refuse `http://` endpoint URLs.
+    pub https_only: bool,
+    /// Largest accepted event (bytes of JSON), and the request body limit of single publishes.
+    pub max_event_bytes: usize,
+    /// Largest accepted batch publish body.
+    pub max_batch_bytes: usize,
+    /// `human` or `json`.
+    pub log_format: String,
+    /// Run the dispatcher in this process.
+    pub dispatcher: bool,
+    /// How often the dispatcher looks for due retries when nothing woke it.
+    pub poll_interval_ms: u64,
+    /// Deliveries held in memory at most (the window of due work).
+    pub dispatch_window: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace_s: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://herald.db".into(),
+            admin_token: None,
+            allow_destinations: Vec::new(),
+            https_only: false,
+            max_event_bytes: 256 * 1024,
+            max_batch_bytes: 8 * 1024 * 1024,
+            log_format: "human".into(),
+            dispatcher: true,
+            poll_interval_ms: 250,
+            dispatch_window: 20_000,
+            shutdown_grace_s: 10,
+        }
+    }
+}
+
+fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        Raw::Many(v) => v,
+    })
+}
+
+/// The checked configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub admin_token: Option<String>,
+    pub allow_destinations: Vec<IpNet>,
+    pub https_only: bool,
+    pub max_event_bytes: usize,
+    pub max_batch_bytes: usize,
+    pub log_json: bool,
+    pub dispatcher: bool,
+    pub poll_interval_ms: u64,
+    pub dispatch_window: usize,
+    pub shutdown_grace_s: u64,
+}
+
+impl Config {
+    /// Loads defaults, then the file (when it exists), then `HERALD_*`, then `overrides`.
+    pub fn load(file: &Path, overrides: Serialized<serde_json::Value>) -> anyhow::Result<Config> {
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("HERALD_"))
+            .merge(overrides);
+        Ok(figment.extract()?)
+    }
+
+    pub fn validate(self) -> anyhow::Result<Settings> {
+        let listen: SocketAddr = self.listen.parse().map_err(|e| {
+            anyhow::anyhow!("listen: '{}' is not an address:port ({e})", self.listen)
+        })?;
+        let allow = self
+            .allow_destinations
+            .iter()
+            .map(|raw| {
+                raw.parse::<IpNet>()
+                    .or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!("allow_destinations: '{raw}' is not a CIDR like 10.0.0.0/8")
+                    })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if !matches!(self.log_format.as_str(), "human" | "json") {
+            anyhow::bail!(
+                "log_format: '{}' must be 'human' or 'json'",
+                self.log_format
+            );
+        }
+        if self.max_event_bytes < 1024 || self.max_batch_bytes < self.max_event_bytes {
+            anyhow::bail!("max_event_bytes must be at least 1024 and max_batch_bytes at least max_event_bytes");
+        }
+        if let Some(token) = &self.admin_token {
+            if token.len() < 16 {
+                anyhow::bail!("admin_token: must be at least 16 characters");
+            }
+        }
+        Ok(Settings {
+            listen,
+            database_url: self.database_url,
+            admin_token: self.admin_token,
+            allow_destinations: allow,
+            https_only: self.https_only,
+            max_event_bytes: self.max_event_bytes,
+            max_batch_bytes: self.max_batch_bytes,
+            log_json: self.log_format == "json",
+            dispatcher: self.dispatcher,
+            poll_interval_ms: self.poll_interval_ms.clamp(10, 60_000),
+            dispatch_window: self.dispatch_window.clamp(100, 1_000_000),
+            shutdown_grace_s: self.shutdown_grace_s,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's test jail fixes the closure's error type"
+    )]
+    fn env_overrides_defaults_and_csv_lists_parse() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "herald.toml",
+                "listen = \"127.0.0.1:9000\"\nmax_event_bytes = 4096\n",
+            )?;
+            jail.set_env("HERALD_ALLOW_DESTINATIONS", "127.0.0.0/8, 10.0.0.0/8");
+            jail.set_env("HERALD_DATABASE_URL", "sqlite://x.db");
+            let cfg = Config::load(
+                Path::new("herald.toml"),
+                Serialized::defaults(serde_json::json!({})),
+            )
+            .map_err(|e| e.to_string())?;
+            assert_eq!(cfg.listen, "127.0.0.1:9000");
+            assert_eq!(cfg.max_event_bytes, 4096);
+            assert_eq!(cfg.database_url, "sqlite://x.db");
+            let settings = cfg.validate().map_err(|e| e.to_string())?;
+            assert_eq!(settings.allow_destinations.len(), 2);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_cidr_is_named() {
+        let cfg = Config {
+            allow_destinations: vec!["nope".into()],
+            ..Config::default()
+        };
+        let err = cfg
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("allow_destinations"), "{err}");
+    }
+}

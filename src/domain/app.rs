@@ -1,0 +1,76 @@
+//! Apps (tenants) and the catalog preset each one is created with.
+//!
+//! The preset decides two things a customer would otherwise have to configure by hand: which
+//! event types exist, and which wire format a new endpoint speaks.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{AppId, FormatKind};
+
+/// The platform whose catalog and wire format an app starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    Digitalsamba,
+    Attendee,
+    Plugnmeet,
+    Livekit,
+    Sendbird,
+    Standard,
+    None,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 7] = [
+        Preset::Digitalsamba,
+        Preset::Attendee,
+        Preset::Plugnmeet,
+        Preset::Livekit,
+        Preset::Sendbird,
+        Preset::Standard,
+        Preset::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preset::Digitalsamba => "digitalsamba",
+            Preset::Attendee => "attendee",
+            Preset::Plugnmeet => "plugnmeet",
+            Preset::Livekit => "livekit",
+            Preset::Sendbird => "sendbird",
+            Preset::Standard => "standard",
+            Preset::None => "none",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| p.as_str() == value)
+    }
+
+    /// The wire format a new endpoint of this app speaks unless it asks for another.
+    pub fn default_format(self) -> FormatKind {
+        match self {
+            Preset::Digitalsamba => FormatKind::Digitalsamba,
+            Preset::Attendee => FormatKind::Attendee,
+            Preset::Plugnmeet => FormatKind::Plugnmeet,
+            Preset::Livekit => FormatKind::Livekit,
+            Preset::Sendbird => FormatKind::Sendbird,
+            Preset::Standard | Preset::None => FormatKind::Standard,
+        }
+    }
+}
+
+/// A tenant: one customer of the platform, owning endpoints, events and keys.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct App {
+    pub id: AppId,
+    pub name: String,
+    pub preset: Preset,
+    /// Free-form JSON the platform keeps with the app (its own customer id, plan, ...).
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

@@ -1,0 +1,142 @@
+//! Events and the parsed values they are made of.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{AppId, EventId, FieldError};
+
+/// An event type name as catalogs spell them: `participant_joined`, `bot.state_change`,
+/// `room:participant_enter`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
+#[schema(value_type = String)]
+pub struct EventTypeName(String);
+
+impl EventTypeName {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-');
+        if value.is_empty() || value.len() > 128 {
+            return Err(FieldError::new(field, "must be 1 to 128 characters"));
+        }
+        if !value.chars().all(ok_char) {
+            return Err(FieldError::new(
+                field,
+                "may contain only letters, digits, '_', '.', ':' and '-'",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+}
+
+/// The caller's key that makes publishing idempotent within an app.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[schema(value_type = String)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        if value.is_empty() || value.len() > 256 {
+            return Err(FieldError::new(field, "must be 1 to 256 bytes"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                field,
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+}
+
+/// Labels place an event in the platform's world (`room_id`, `session_id`, `bot_id`, ...);
+/// endpoints filter on them and the delivery log is searched by them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(value_type = HashMap<String, String>)]
+pub struct Labels(BTreeMap<String, String>);
+
+impl Labels {
+    pub const MAX: usize = 32;
+
+    /// Checks label names and values; `field` is the JSON path of the whole map.
+    pub fn parse(field: &str, raw: BTreeMap<String, String>) -> Result<Self, FieldError> {
+        if raw.len() > Self::MAX {
+            return Err(FieldError::new(
+                field,
+                format!("at most {} labels", Self::MAX),
+            ));
+        }
+        for (key, value) in &raw {
+            Self::check_key(&format!("{field}.{key}"), key)?;
+            if value.len() > 256 {
+                return Err(FieldError::new(
+                    format!("{field}.{key}"),
+                    "must be at most 256 bytes",
+                ));
+            }
+        }
+        Ok(Self(raw))
+    }
+
+    /// A label name: lowercase letters, digits, `_`, `.` and `-`, up to 64 bytes.
+    pub fn check_key(field: &str, key: &str) -> Result<(), FieldError> {
+        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c);
+        if key.is_empty() || key.len() > 64 || !key.chars().all(ok_char) {
+            return Err(FieldError::new(
+                field,
+                "label names are 1 to 64 of a-z, 0-9, '_', '.', '-'",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Reads labels back from the store, where only parsed labels were written.
+    pub fn from_json(raw: &str) -> Self {
+        Self(serde_json::from_str(raw).unwrap_or_default())
+    }
+}
+
+/// One thing that happened on the platform.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Event {
+    pub id: EventId,
+    pub app_id: AppId,
+    #[serde(rename = "type")]
+    pub event_type: EventTypeName,
+    /// Always a JSON object.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub labels: Labels,
+    pub occurred_at: DateTime<Utc>,
+    pub idempotency_key: Option<IdempotencyKey>,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,180 @@
+//! Standard Webhooks 1.0: the format Svix sends under white-label headers.
+//!
+//! `webhook-id` is the delivery id, so it stays the same across retries and receivers can
+//! de-duplicate; the signature covers `{id}.{timestamp}.{body}` with every key that is valid
+//! at send time, so a receiver mid-rotation accepts either secret.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use chrono::{DateTime, SecondsFormat, Utc};
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+
+use super::{Defaults, Format, Incoming, Outgoing, Rendered, VerifyError};
+use crate::domain::RetrySchedule;
+
+/// How far a `webhook-timestamp` may be from the verifier's clock.
+pub const TOLERANCE_S: i64 = 300;
+
+pub struct Standard;
+
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    timestamp: String,
+    data: &'a serde_json::Value,
+}
+
+fn key_bytes(secret: &str) -> Result<Vec<u8>, VerifyError> {
+    let raw = secret.strip_prefix("whsec_").unwrap_or(secret);
+    B64.decode(raw)
+        .map_err(|e| VerifyError::BadSecret(format!("not base64 after 'whsec_': {e}")))
+}
+
+/// `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
+pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, VerifyError> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key_bytes(secret)?)
+        .map_err(|e| VerifyError::BadSecret(e.to_string()))?;
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    Ok(format!("v1,{}", B64.encode(mac.finalize().into_bytes())))
+}
+
+impl Format for Standard {
+    fn render(&self, out: &Outgoing<'_>) -> Rendered {
+        let body = Body {
+            event_type: out.event.event_type.as_str(),
+            timestamp: out
+                .event
+                .occurred_at
+                .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            data: &out.event.data,
+        };
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let ts = out.now.timestamp();
+        let id = out.delivery_id.as_str();
+        let signatures: Vec<String> = out
+            .endpoint
+            .signing_secrets(out.now)
+            .into_iter()
+            .filter_map(|secret| sign(secret.expose(), id, ts, &body).ok())
+            .collect();
+        Rendered {
+            body,
+            headers: vec![
+                ("content-type", "application/json".to_owned()),
+                ("webhook-id", id.to_owned()),
+                ("webhook-timestamp", ts.to_string()),
+                ("webhook-signature", signatures.join(" ")),
+            ],
+        }
+    }
+
+    fn verify(
+        &self,
+        req: &Incoming<'_>,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), VerifyError> {
+        let id = req
+            .header("webhook-id")
+            .ok_or(VerifyError::MissingHeader("webhook-id"))?;
+        let ts_raw = req
+            .header("webhook-timestamp")
+            .ok_or(VerifyError::MissingHeader("webhook-timestamp"))?;
+        let sigs = req
+            .header("webhook-signature")
+            .ok_or(VerifyError::MissingHeader("webhook-signature"))?;
+        let ts: i64 = ts_raw
+            .trim()
+            .parse()
+            .map_err(|_| VerifyError::BadHeader("webhook-timestamp", "not unix seconds".into()))?;
+        if (now.timestamp() - ts).abs() > TOLERANCE_S {
+            return Err(VerifyError::Timestamp(TOLERANCE_S));
+        }
+        let expected = sign(secret, id, ts, req.body)?;
+        let found = sigs.split(' ').any(|candidate| {
+            subtle::ConstantTimeEq::ct_eq(candidate.as_bytes(), expected.as_bytes()).into()
+        });
+        if found {
+            Ok(())
+        } else {
+            Err(VerifyError::BadSignature)
+        }
+    }
+
+    fn secret_headers(&self) -> &'static [&'static str] {
+        &["webhook-signature"]
+    }
+
+    fn defaults(&self) -> Defaults {
+        Defaults {
+            timeout_ms: 15_000,
+            retry_schedule: RetrySchedule::standard(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::test_vectors;
+
+    #[test]
+    fn reproduces_shared_vectors() {
+        let vectors = test_vectors::for_format("standard");
+        assert!(!vectors.is_empty(), "no standard vectors found");
+        for v in vectors {
+            let field = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            let ts: i64 = field("webhook-timestamp").parse().unwrap_or_default();
+            let got = sign(
+                &field("secret"),
+                &field("webhook-id"),
+                ts,
+                field("body").as_bytes(),
+            );
+            assert_eq!(got.ok(), Some(field("webhook-signature")));
+        }
+    }
+
+    #[test]
+    fn verify_rejects_tampering_wrong_secret_and_old_timestamps() {
+        let secret = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX";
+        let now = Utc::now();
+        let body = br#"{"type":"x","timestamp":"t","data":{}}"#;
+        let sig = sign(secret, "dlv_1", now.timestamp(), body).unwrap_or_default();
+        let headers = vec![
+            ("webhook-id".to_owned(), "dlv_1".to_owned()),
+            ("webhook-timestamp".to_owned(), now.timestamp().to_string()),
+            ("webhook-signature".to_owned(), sig),
+        ];
+        let ok = Incoming {
+            headers: &headers,
+            body,
+        };
+        assert_eq!(Standard.verify(&ok, secret, now), Ok(()));
+        let tampered = Incoming {
+            headers: &headers,
+            body: b"{}",
+        };
+        assert_eq!(
+            Standard.verify(&tampered, secret, now),
+            Err(VerifyError::BadSignature)
+        );
+        let other = "whsec_//////////////////////////////////////////8=";
+        assert_eq!(
+            Standard.verify(&ok, other, now),
+            Err(VerifyError::BadSignature)
+        );
+        let later = now + chrono::Duration::seconds(TOLERANCE_S + 1);
+        assert_eq!(
+            Standard.verify(&ok, secret, later),
+            Err(VerifyError::Timestamp(TOLERANCE_S))
+        );
+    }
+}

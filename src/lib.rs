@@ -1,0 +1,25 @@
+//! Herald: a webhook delivery engine for real-time communication platforms.
+//!
+//! A tour of the modules, in the order an event flows through them:
+//!
+//! - [`api`] takes requests over HTTP, authenticates them and parses them into [`domain`]
+//!   values, so nothing past it handles unchecked input.
+//! - [`catalog`] knows each platform's event types, so a typo is refused at publish time
+//!   instead of silently reaching nobody.
+//! - [`store`] commits each event together with its deliveries (the outbox) before the API
+//!   acknowledges it; it is the source of truth after a crash.
+//! - [`dispatch`] takes fresh deliveries through memory, re-reads the store for retries, and
+//!   sends each with per-endpoint limits behind an SSRF guard.
+//! - [`formats`] turns a delivery into the exact bytes and headers a platform's receivers
+//!   verify, and verifies them back.
+//! - [`cli`] and [`config`] wire it together into one binary.
+
+pub mod api;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod dispatch;
+pub mod domain;
+pub mod formats;
+pub mod server;
+pub mod store;

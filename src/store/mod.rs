@@ -1,0 +1,236 @@
+//! Persistence. The [`Store`] trait is the only place SQL lives; the API and the dispatcher
+//! speak in domain values.
+//!
+//! Publishing is one store call that writes the event *and* its deliveries in one transaction
+//! (a transactional outbox), so there is no moment at which an acknowledged event exists
+//! without the deliveries that will carry it.
+
+mod doc;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    App, AppId, Attempt, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId, Event,
+    EventId, EventTypeName, KeyId, Labels, Trigger,
+};
+
+pub use doc::EndpointDoc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("store failure: {0}")]
+    Internal(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(code, _)
+                if code.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                StoreError::Conflict(e.to_string())
+            }
+            rusqlite::Error::SqliteFailure(code, _)
+                if matches!(
+                    code.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Internal(e.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An app-scoped API key; the token is stored only as its SHA-256.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub id: KeyId,
+    pub app_id: AppId,
+    pub name: String,
+    pub token_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A type an app registered beyond its preset.
+#[derive(Debug, Clone)]
+pub struct CustomEventType {
+    pub name: EventTypeName,
+    pub family: String,
+    pub description: String,
+    pub schema: Option<serde_json::Value>,
+}
+
+/// A page request: newest first, strictly older than `before` when given.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub limit: u32,
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub event_type: Option<String>,
+    pub labels: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryQuery {
+    pub endpoint: Option<EndpointId>,
+    pub event: Option<EventId>,
+    pub status: Option<DeliveryStatus>,
+    pub labels: Vec<(String, String)>,
+}
+
+/// One delivery ready to be attempted, with what the format needs to render it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub delivery_id: DeliveryId,
+    pub endpoint_id: EndpointId,
+    pub event: Arc<Event>,
+    /// Attempts already made.
+    pub attempt_count: u32,
+    pub trigger: Trigger,
+}
+
+/// What one publish did: the event (new, or the original for a repeated idempotency key) and
+/// the deliveries it created.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub event: Arc<Event>,
+    pub created: bool,
+    pub jobs: Vec<Job>,
+}
+
+/// The outcome of one attempt, written back with the delivery's new state.
+#[derive(Debug, Clone)]
+pub struct AttemptOutcome {
+    pub delivery_id: DeliveryId,
+    /// `None` when the delivery was settled without a request (its endpoint is gone).
+    pub attempt: Option<Attempt>,
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Set when the receiver asked to be disabled (410 Gone).
+    pub disable_endpoint: Option<(EndpointId, String)>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn meta_get(&self, key: &str) -> StoreResult<Option<String>>;
+    async fn meta_set(&self, key: &str, value: &str) -> StoreResult<()>;
+
+    async fn create_app(&self, app: &App) -> StoreResult<()>;
+    async fn get_app(&self, id: &AppId) -> StoreResult<Option<App>>;
+    async fn list_apps(&self, page: &Page) -> StoreResult<Vec<App>>;
+    async fn update_app(&self, app: &App) -> StoreResult<()>;
+    /// Deletes the app and everything it owns.
+    async fn delete_app(&self, id: &AppId) -> StoreResult<bool>;
+
+    async fn create_key(&self, key: &ApiKey) -> StoreResult<()>;
+    async fn find_key(&self, token_hash: &str) -> StoreResult<Option<ApiKey>>;
+    async fn delete_key(&self, app: &AppId, id: &KeyId) -> StoreResult<bool>;
+
+    async fn create_event_type(&self, app: &AppId, def: &CustomEventType) -> StoreResult<()>;
+    async fn list_event_types(&self, app: &AppId) -> StoreResult<Vec<CustomEventType>>;
+
+    async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()>;
+    async fn get_endpoint(&self, id: &EndpointId) -> StoreResult<Option<Endpoint>>;
+    async fn list_endpoints(&self, app: &AppId, page: &Page) -> StoreResult<Vec<Endpoint>>;
+    async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()>;
+    async fn delete_endpoint(&self, id: &EndpointId) -> StoreResult<bool>;
+
+    /// Writes events and their fan-out atomically: all of `events` or none. Deliveries are
+    /// created leased to this process until `lease_until`, for the in-memory fast path.
+    async fn publish(
+        &self,
+        app: &AppId,
+        events: Vec<Event>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Published>>;
+    async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>>;
+    async fn list_events(
+        &self,
+        app: &AppId,
+        q: &EventQuery,
+        page: &Page,
+    ) -> StoreResult<Vec<Event>>;
+
+    async fn list_deliveries(
+        &self,
+        app: &AppId,
+        q: &DeliveryQuery,
+        page: &Page,
+    ) -> StoreResult<Vec<Delivery>>;
+    async fn get_delivery(
+        &self,
+        app: &AppId,
+        id: &DeliveryId,
+    ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>>;
+    /// Puts a delivery back to `pending`, due now, whatever its state; returns its job.
+    async fn resend(
+        &self,
+        app: &AppId,
+        id: &DeliveryId,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>>;
+    /// Re-queues the endpoint's failed deliveries created in `[since, until)`.
+    async fn recover(
+        &self,
+        endpoint: &EndpointId,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
+    /// Claims up to `limit` due, unleased pending deliveries until `lease_until`.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>>;
+    /// Releases every lease; run at start by a store with a single owner.
+    async fn release_leases(&self) -> StoreResult<u64>;
+    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()>;
+    /// Counts of pending deliveries (for readiness and metrics).
+    async fn pending_count(&self) -> StoreResult<u64>;
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Opens the store a database URL names and runs its migrations.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let store = sqlite::SqliteStore::open(path)?;
+        return Ok(Arc::new(store));
+    }
+    Err(StoreError::Unavailable(format!(
+        "unsupported database URL '{url}': expected sqlite://PATH"
+    )))
+}
+
+/// Milliseconds since the epoch, the store's time representation.
+pub fn to_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Labels are written parsed; reading them back cannot fail in practice.
+pub fn labels_from(raw: &str) -> Labels {
+    Labels::from_json(raw)
+}

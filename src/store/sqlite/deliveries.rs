@@ -1,0 +1,212 @@
+//! The delivery log, manual resends, and the dispatcher's claims and write-backs.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use super::rows::{self, Filter, ATTEMPT_COLS, DELIVERY_COLS, EVENT_COLS};
+use super::tenants::{get_endpoint, update_endpoint};
+use crate::domain::{AppId, Attempt, Delivery, DeliveryId, EndpointId, Trigger};
+use crate::store::{to_ms, AttemptOutcome, DeliveryQuery, Job, Page, StoreResult};
+
+pub fn list(
+    c: &Connection,
+    app: &AppId,
+    q: &DeliveryQuery,
+    page: &Page,
+) -> StoreResult<Vec<Delivery>> {
+    let mut filter = Filter::default();
+    filter.eq("app_id", app.as_str().to_owned());
+    if let Some(ep) = &q.endpoint {
+        filter.eq("endpoint_id", ep.as_str().to_owned());
+    }
+    if let Some(ev) = &q.event {
+        filter.eq("event_id", ev.as_str().to_owned());
+    }
+    if let Some(status) = q.status {
+        filter.eq("status", status.as_str().to_owned());
+    }
+    for (k, v) in &q.labels {
+        filter.label(k, v);
+    }
+    let (tail, params) = filter.page(page);
+    let sql = format!("SELECT {DELIVERY_COLS} FROM deliveries{tail}");
+    let mut stmt = c.prepare(&sql)?;
+    let found = stmt
+        .query_map(params_from_iter(params), rows::delivery)?
+        .collect::<Result<_, _>>()?;
+    Ok(found)
+}
+
+pub fn get(
+    c: &Connection,
+    app: &AppId,
+    id: &DeliveryId,
+) -> StoreResult<Option<(Delivery, Vec<Attempt>)>> {
+    let sql = format!("SELECT {DELIVERY_COLS} FROM deliveries WHERE id = ?1 AND app_id = ?2");
+    let Some(delivery) = c
+        .prepare_cached(&sql)?
+        .query_row([id.as_str(), app.as_str()], rows::delivery)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let sql = format!("SELECT {ATTEMPT_COLS} FROM attempts WHERE delivery_id = ?1 ORDER BY number");
+    let attempts = c
+        .prepare_cached(&sql)?
+        .query_map([id.as_str()], rows::attempt)?
+        .collect::<Result<_, _>>()?;
+    Ok(Some((delivery, attempts)))
+}
+
+/// Loads the jobs for deliveries selected by `where_sql` (which may use `?1` = now).
+fn jobs_where(
+    c: &Connection,
+    where_sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> StoreResult<Vec<Job>> {
+    let sql = format!(
+        "SELECT d.id, d.endpoint_id, d.attempt_count, d.trigger, {} FROM deliveries d \
+         JOIN events e ON e.id = d.event_id WHERE {where_sql}",
+        EVENT_COLS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let jobs = stmt
+        .query_map(args, |r| {
+            let trigger: String = r.get(3)?;
+            Ok(Job {
+                delivery_id: DeliveryId::from_trusted(r.get(0)?),
+                endpoint_id: EndpointId::from_trusted(r.get(1)?),
+                attempt_count: r.get(2)?,
+                trigger: Trigger::parse(&trigger),
+                event: Arc::new(rows::event_at(r, 4)?),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(jobs)
+}
+
+pub fn resend(
+    c: &Connection,
+    app: &AppId,
+    id: &DeliveryId,
+    lease_until: DateTime<Utc>,
+) -> StoreResult<Option<Job>> {
+    let now = to_ms(Utc::now());
+    let n = c.execute(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, lease_until = ?4, \
+         trigger = 'manual', updated_at = ?3 WHERE id = ?1 AND app_id = ?2",
+        params![id.as_str(), app.as_str(), now, to_ms(lease_until)],
+    )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(jobs_where(c, "d.id = ?1", &[&id.as_str()])?.pop())
+}
+
+pub fn recover(
+    c: &Connection,
+    ep: &EndpointId,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let n = c.execute(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4, lease_until = NULL, \
+         trigger = 'manual', updated_at = ?4 \
+         WHERE endpoint_id = ?1 AND status = 'failed' AND created_at >= ?2 AND created_at < ?3",
+        params![ep.as_str(), to_ms(since), to_ms(until), to_ms(Utc::now())],
+    )?;
+    Ok(n as u64)
+}
+
+pub fn claim_due(
+    c: &Connection,
+    now: DateTime<Utc>,
+    limit: u32,
+    lease_until: DateTime<Utc>,
+) -> StoreResult<Vec<Job>> {
+    let now = to_ms(now);
+    let jobs = jobs_where(
+        c,
+        "d.status = 'pending' AND d.next_attempt_at <= ?1 \
+         AND (d.lease_until IS NULL OR d.lease_until < ?1) ORDER BY d.next_attempt_at LIMIT ?2",
+        &[&now, &limit],
+    )?;
+    let mut lease = c.prepare_cached("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1")?;
+    for job in &jobs {
+        lease.execute(params![job.delivery_id.as_str(), to_ms(lease_until)])?;
+    }
+    Ok(jobs)
+}
+
+pub fn release_leases(c: &Connection) -> StoreResult<u64> {
+    let n = c.execute(
+        "UPDATE deliveries SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL",
+        [],
+    )?;
+    Ok(n as u64)
+}
+
+pub fn record(c: &Connection, outcomes: &[AttemptOutcome]) -> StoreResult<()> {
+    let mut insert = c.prepare_cached(&format!(
+        "INSERT INTO attempts (delivery_id, {ATTEMPT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))?;
+    let mut update = c.prepare_cached(
+        "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, \
+         lease_until = NULL, trigger = 'scheduled', updated_at = ?5 WHERE id = ?1",
+    )?;
+    for o in outcomes {
+        let number = match &o.attempt {
+            Some(a) => a.number,
+            None => c.query_row(
+                "SELECT attempt_count FROM deliveries WHERE id = ?1",
+                [o.delivery_id.as_str()],
+                |r| r.get(0),
+            )?,
+        };
+        if let Some(a) = &o.attempt {
+            insert.execute(params![
+                o.delivery_id.as_str(),
+                a.id.as_str(),
+                a.number,
+                to_ms(a.started_at),
+                a.duration_ms as i64,
+                a.status_code,
+                a.error_kind.map(|k| k.as_str()),
+                a.response_body,
+                a.request_headers.to_string(),
+                a.trigger.as_str(),
+            ])?;
+        }
+        update.execute(params![
+            o.delivery_id.as_str(),
+            o.status.as_str(),
+            number,
+            o.next_attempt_at.map(to_ms),
+            to_ms(Utc::now()),
+        ])?;
+        if let Some((ep_id, reason)) = &o.disable_endpoint {
+            if let Some(mut ep) = get_endpoint(c, ep_id)? {
+                ep.enabled = false;
+                ep.disabled_reason = Some(reason.clone());
+                ep.updated_at = Utc::now();
+                update_endpoint(c, &ep)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn pending_count(c: &Connection) -> StoreResult<u64> {
+    let n: i64 = c.query_row(
+        "SELECT count(*) FROM deliveries WHERE status = 'pending'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n as u64)
+}

@@ -1,0 +1,122 @@
+//! Publishing (event plus fan-out in one transaction) and the event log.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use super::rows::{self, Filter, EVENT_COLS};
+use super::tenants::enabled_endpoints;
+use crate::domain::{AppId, DeliveryId, Event, EventId, IdempotencyKey, Trigger};
+use crate::store::{to_ms, EventQuery, Job, Page, Published, StoreResult};
+
+fn find_by_key(c: &Connection, app: &AppId, key: &IdempotencyKey) -> StoreResult<Option<Event>> {
+    let sql = format!("SELECT {EVENT_COLS} FROM events WHERE app_id = ?1 AND idempotency_key = ?2");
+    Ok(c.prepare_cached(&sql)?
+        .query_row([app.as_str(), key.as_str()], rows::event)
+        .optional()?)
+}
+
+fn insert_event(c: &Connection, e: &Event) -> StoreResult<()> {
+    let sql = format!("INSERT INTO events ({EVENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    c.prepare_cached(&sql)?.execute(params![
+        e.id.as_str(),
+        e.app_id.as_str(),
+        e.event_type.as_str(),
+        e.data.to_string(),
+        e.labels.to_json(),
+        to_ms(e.occurred_at),
+        e.idempotency_key.as_ref().map(|k| k.as_str()),
+        to_ms(e.created_at),
+    ])?;
+    Ok(())
+}
+
+/// Writes the events and one pending delivery per matching endpoint. Runs inside the writer's
+/// savepoint, so a failure anywhere leaves none of `events` behind.
+pub fn publish(
+    c: &Connection,
+    app: &AppId,
+    events: Vec<Event>,
+    lease_until: DateTime<Utc>,
+) -> StoreResult<Vec<Published>> {
+    let endpoints = enabled_endpoints(c, app)?;
+    let mut insert_delivery = c.prepare_cached(
+        "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
+         next_attempt_at, lease_until, trigger, labels, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?5, ?5)",
+    )?;
+    let mut out = Vec::with_capacity(events.len());
+    for event in events {
+        if let Some(key) = &event.idempotency_key {
+            if let Some(original) = find_by_key(c, app, key)? {
+                out.push(Published {
+                    event: Arc::new(original),
+                    created: false,
+                    jobs: Vec::new(),
+                });
+                continue;
+            }
+        }
+        insert_event(c, &event)?;
+        let event = Arc::new(event);
+        let now = to_ms(event.created_at);
+        let labels = event.labels.to_json();
+        let mut jobs = Vec::new();
+        for ep in endpoints.iter().filter(|ep| ep.wants(&event)) {
+            let id = DeliveryId::new();
+            insert_delivery.execute(params![
+                id.as_str(),
+                app.as_str(),
+                event.id.as_str(),
+                ep.id.as_str(),
+                now,
+                to_ms(lease_until),
+                labels,
+            ])?;
+            jobs.push(Job {
+                delivery_id: id,
+                endpoint_id: ep.id.clone(),
+                event: Arc::clone(&event),
+                attempt_count: 0,
+                trigger: Trigger::Scheduled,
+            });
+        }
+        out.push(Published {
+            event,
+            created: true,
+            jobs,
+        });
+    }
+    Ok(out)
+}
+
+pub fn get_event(c: &Connection, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
+    let sql = format!("SELECT {EVENT_COLS} FROM events WHERE id = ?1 AND app_id = ?2");
+    Ok(c.prepare_cached(&sql)?
+        .query_row([id.as_str(), app.as_str()], rows::event)
+        .optional()?)
+}
+
+pub fn list_events(
+    c: &Connection,
+    app: &AppId,
+    q: &EventQuery,
+    page: &Page,
+) -> StoreResult<Vec<Event>> {
+    let mut filter = Filter::default();
+    filter.eq("app_id", app.as_str().to_owned());
+    if let Some(t) = &q.event_type {
+        filter.eq("type", t.clone());
+    }
+    for (k, v) in &q.labels {
+        filter.label(k, v);
+    }
+    let (tail, params) = filter.page(page);
+    let sql = format!("SELECT {EVENT_COLS} FROM events{tail}");
+    let mut stmt = c.prepare(&sql)?;
+    let events = stmt
+        .query_map(params_from_iter(params), rows::event)?
+        .collect::<Result<_, _>>()?;
+    Ok(events)
+}

@@ -1,0 +1,179 @@
+//! [`Store`] for [`SqliteStore`]: writes go through the group-commit writer, reads to the pool.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{deliveries, events, tenants, SqliteStore};
+use crate::domain::{
+    App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
+};
+use crate::store::{
+    ApiKey, AttemptOutcome, CustomEventType, DeliveryQuery, EventQuery, Job, Page, Published,
+    Store, StoreResult,
+};
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
+        let key = key.to_owned();
+        self.read(move |c| tenants::meta_get(c, &key)).await
+    }
+    async fn meta_set(&self, key: &str, value: &str) -> StoreResult<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |c| tenants::meta_set(c, &key, &value))
+            .await
+    }
+
+    async fn create_app(&self, app: &App) -> StoreResult<()> {
+        let app = app.clone();
+        self.write(move |c| tenants::insert_app(c, &app)).await
+    }
+    async fn get_app(&self, id: &AppId) -> StoreResult<Option<App>> {
+        let id = id.clone();
+        self.read(move |c| tenants::get_app(c, &id)).await
+    }
+    async fn list_apps(&self, page: &Page) -> StoreResult<Vec<App>> {
+        let page = page.clone();
+        self.read(move |c| tenants::list_apps(c, &page)).await
+    }
+    async fn update_app(&self, app: &App) -> StoreResult<()> {
+        let app = app.clone();
+        self.write(move |c| tenants::update_app(c, &app)).await
+    }
+    async fn delete_app(&self, id: &AppId) -> StoreResult<bool> {
+        let id = id.clone();
+        self.write(move |c| tenants::delete_app(c, &id)).await
+    }
+
+    async fn create_key(&self, key: &ApiKey) -> StoreResult<()> {
+        let key = key.clone();
+        self.write(move |c| tenants::insert_key(c, &key)).await
+    }
+    async fn find_key(&self, token_hash: &str) -> StoreResult<Option<ApiKey>> {
+        let hash = token_hash.to_owned();
+        self.read(move |c| tenants::find_key(c, &hash)).await
+    }
+    async fn delete_key(&self, app: &AppId, id: &KeyId) -> StoreResult<bool> {
+        let (app, id) = (app.clone(), id.clone());
+        self.write(move |c| tenants::delete_key(c, &app, &id)).await
+    }
+
+    async fn create_event_type(&self, app: &AppId, def: &CustomEventType) -> StoreResult<()> {
+        let (app, def) = (app.clone(), def.clone());
+        self.write(move |c| tenants::insert_event_type(c, &app, &def))
+            .await
+    }
+    async fn list_event_types(&self, app: &AppId) -> StoreResult<Vec<CustomEventType>> {
+        let app = app.clone();
+        self.read(move |c| tenants::list_event_types(c, &app)).await
+    }
+
+    async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
+        let ep = ep.clone();
+        self.write(move |c| tenants::insert_endpoint(c, &ep)).await
+    }
+    async fn get_endpoint(&self, id: &EndpointId) -> StoreResult<Option<Endpoint>> {
+        let id = id.clone();
+        self.read(move |c| tenants::get_endpoint(c, &id)).await
+    }
+    async fn list_endpoints(&self, app: &AppId, page: &Page) -> StoreResult<Vec<Endpoint>> {
+        let (app, page) = (app.clone(), page.clone());
+        self.read(move |c| tenants::list_endpoints(c, &app, &page))
+            .await
+    }
+    async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
+        let ep = ep.clone();
+        self.write(move |c| tenants::update_endpoint(c, &ep)).await
+    }
+    async fn delete_endpoint(&self, id: &EndpointId) -> StoreResult<bool> {
+        let id = id.clone();
+        self.write(move |c| tenants::delete_endpoint(c, &id)).await
+    }
+
+    async fn publish(
+        &self,
+        app: &AppId,
+        evts: Vec<Event>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Published>> {
+        let app = app.clone();
+        self.write(move |c| events::publish(c, &app, evts, lease_until))
+            .await
+    }
+    async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
+        let (app, id) = (app.clone(), id.clone());
+        self.read(move |c| events::get_event(c, &app, &id)).await
+    }
+    async fn list_events(
+        &self,
+        app: &AppId,
+        q: &EventQuery,
+        page: &Page,
+    ) -> StoreResult<Vec<Event>> {
+        let (app, q, page) = (app.clone(), q.clone(), page.clone());
+        self.read(move |c| events::list_events(c, &app, &q, &page))
+            .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        app: &AppId,
+        q: &DeliveryQuery,
+        page: &Page,
+    ) -> StoreResult<Vec<Delivery>> {
+        let (app, q, page) = (app.clone(), q.clone(), page.clone());
+        self.read(move |c| deliveries::list(c, &app, &q, &page))
+            .await
+    }
+    async fn get_delivery(
+        &self,
+        app: &AppId,
+        id: &DeliveryId,
+    ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>> {
+        let (app, id) = (app.clone(), id.clone());
+        self.read(move |c| deliveries::get(c, &app, &id)).await
+    }
+    async fn resend(
+        &self,
+        app: &AppId,
+        id: &DeliveryId,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>> {
+        let (app, id) = (app.clone(), id.clone());
+        self.write(move |c| deliveries::resend(c, &app, &id, lease_until))
+            .await
+    }
+    async fn recover(
+        &self,
+        ep: &EndpointId,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let ep = ep.clone();
+        self.write(move |c| deliveries::recover(c, &ep, since, until))
+            .await
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>> {
+        self.write(move |c| deliveries::claim_due(c, now, limit, lease_until))
+            .await
+    }
+    async fn release_leases(&self) -> StoreResult<u64> {
+        self.write(deliveries::release_leases).await
+    }
+    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()> {
+        self.write(move |c| deliveries::record(c, &outcomes)).await
+    }
+    async fn pending_count(&self) -> StoreResult<u64> {
+        self.read(deliveries::pending_count).await
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+}

@@ -1,0 +1,195 @@
+//! Test harness: a real `herald` process on a random port, and real HTTP receivers.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const ADMIN: &str = "test-admin-token-0123456789";
+
+/// A `herald serve` child process, killed when dropped.
+pub struct Herald {
+    pub child: Child,
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Herald {
+    /// Starts Herald on `dir/herald.db` (created if missing).
+    pub fn start(dir: &Path) -> Herald {
+        Self::start_with(dir, &[])
+    }
+
+    pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Herald {
+        let db = format!("sqlite://{}", dir.join("herald.db").display());
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+            .env("HERALD_ADMIN_TOKEN", ADMIN)
+            .env("HERALD_ALLOW_DESTINATIONS", "127.0.0.0/8")
+            .env("HERALD_CONFIG", dir.join("absent.toml"))
+            .env("HERALD_POLL_INTERVAL_MS", "100")
+            .env("HERALD_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn herald");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("herald exited before listening")
+                .expect("read stdout");
+            if let Some(url) = line.strip_prefix("Herald listening on ") {
+                break url.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Herald {
+            child,
+            base,
+            client,
+        }
+    }
+
+    /// Sends a request with the admin token; answers status, content type and JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, String, Value) {
+        self.call_as(ADMIN, method, path, body).await
+    }
+
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, String, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = resp.text().await.unwrap_or_default();
+        (
+            status,
+            ct,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn create_app(&self, preset: &str) -> String {
+        let (status, _, app) = self
+            .call(
+                "POST",
+                "/v1/apps",
+                Some(json!({"name": "test", "preset": preset})),
+            )
+            .await;
+        assert_eq!(status, 201, "{app}");
+        app["id"].as_str().expect("app id").to_owned()
+    }
+
+    /// Creates an endpoint; answers its id and secret.
+    pub async fn create_endpoint(&self, app: &str, body: Value) -> (String, String) {
+        let (status, _, ep) = self
+            .call("POST", &format!("/v1/apps/{app}/endpoints"), Some(body))
+            .await;
+        assert_eq!(status, 201, "{ep}");
+        (
+            ep["id"].as_str().expect("id").to_owned(),
+            ep["secret"].as_str().expect("secret").to_owned(),
+        )
+    }
+
+    pub async fn publish(&self, app: &str, body: Value) -> (u16, Value) {
+        let (status, _, v) = self
+            .call("POST", &format!("/v1/apps/{app}/events"), Some(body))
+            .await;
+        (status, v)
+    }
+
+    /// Polls `path` until `done` holds for its JSON, or panics after `limit`.
+    pub async fn wait_for(
+        &self,
+        path: &str,
+        limit: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let (_, _, v) = self.call("GET", path, None).await;
+            if done(&v) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting on {path}: {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Herald {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A fresh directory for one test, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "herald-e2e-{name}-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,130 @@
+//! A recording HTTP receiver that answers what the test tells it to.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+/// What the receiver does with one request.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    Status(u16),
+    /// Waits, then answers.
+    Slow(Duration, u16),
+    /// Never answers.
+    Hang,
+}
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    script: VecDeque<Reply>,
+    default: Option<Reply>,
+    got: Vec<Received>,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    inner: Arc<Mutex<Inner>>,
+    pub url: String,
+}
+
+async fn handle(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
+    let reply = {
+        let mut inner = rx.inner.lock().expect("lock");
+        inner.got.push(Received {
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                .collect(),
+            body: body.to_vec(),
+        });
+        let default = inner.default.clone().unwrap_or(Reply::Status(200));
+        inner.script.pop_front().unwrap_or(default)
+    };
+    match reply {
+        Reply::Status(s) => StatusCode::from_u16(s)
+            .unwrap_or(StatusCode::OK)
+            .into_response(),
+        Reply::Slow(d, s) => {
+            tokio::time::sleep(d).await;
+            StatusCode::from_u16(s)
+                .unwrap_or(StatusCode::OK)
+                .into_response()
+        }
+        Reply::Hang => {
+            std::future::pending::<()>().await;
+            StatusCode::OK.into_response()
+        }
+    }
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let rx = Receiver {
+            inner: Arc::default(),
+            url,
+        };
+        let app = Router::new().fallback(handle).with_state(rx.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        rx
+    }
+
+    /// Answers these in order, then `default` (200 unless set).
+    pub fn script(&self, replies: Vec<Reply>) {
+        self.inner.lock().expect("lock").script = replies.into();
+    }
+
+    pub fn set_default(&self, reply: Reply) {
+        self.inner.lock().expect("lock").default = Some(reply);
+    }
+
+    pub fn got(&self) -> Vec<Received> {
+        self.inner.lock().expect("lock").got.clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.inner.lock().expect("lock").got.len()
+    }
+
+    /// Waits until at least `n` requests arrived, or panics after `limit`.
+    pub async fn wait_count(&self, n: usize, limit: Duration) -> Vec<Received> {
+        let deadline = Instant::now() + limit;
+        while self.count() < n {
+            assert!(
+                Instant::now() < deadline,
+                "receiver got {} of {n} requests within {limit:?}",
+                self.count()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.got()
+    }
+}
