@@ -184,6 +184,31 @@ mod tests {
     }
 
     #[test]
+    fn shipped_example_is_valid_and_documents_the_defaults() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/herald.example.toml"));
+        let raw = std::fs::read_to_string(path).unwrap_or_default();
+        let from_file: Config = toml_value(&raw);
+        let defaults = serde_json::to_value(Config::default()).unwrap_or_default();
+        assert_eq!(
+            serde_json::to_value(from_file).unwrap_or_default(),
+            defaults
+        );
+        for key in defaults.as_object().into_iter().flatten().map(|(k, _)| k) {
+            assert!(
+                raw.contains(&format!("{key} =")),
+                "herald.example.toml does not document {key}"
+            );
+        }
+    }
+
+    fn toml_value(raw: &str) -> Config {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(raw))
+            .extract()
+            .unwrap_or_else(|e| panic!("herald.example.toml: {e}"))
+    }
+
+    #[test]
     fn bad_cidr_is_named() {
         let cfg = Config {
             allow_destinations: vec!["nope".into()],

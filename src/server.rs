@@ -107,6 +107,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         admin_hash,
         policy: Arc::new(policy),
         metrics: metrics_handle(),
+        apps: Default::default(),
+        keys: Default::default(),
     };
     let app = api::router(state);
     let mut rx = shutdown_rx;

@@ -125,6 +125,7 @@ pub async fn update(
     }
     app.updated_at = Utc::now();
     state.store.update_app(&app).await?;
+    state.apps.remove(&app.id);
     Ok(Json(app))
 }
 
@@ -133,5 +134,7 @@ pub async fn update(
     responses((status = 204), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn delete(State(state): State<AppState>, scoped: Scoped) -> ApiResult<StatusCode> {
     state.store.delete_app(&scoped.app.id).await?;
+    state.apps.remove(&scoped.app.id);
+    state.keys.remove_where(|(app, _)| *app == scoped.app.id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -59,7 +59,12 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(Caller::Admin);
         }
         if token.starts_with("hk_") {
-            if let Some(key) = state.store.find_key(&hash_hex(token)).await? {
+            let hash = hash_hex(token);
+            if let Some((app, _)) = state.keys.get(&hash) {
+                return Ok(Caller::App(app));
+            }
+            if let Some(key) = state.store.find_key(&hash).await? {
+                state.keys.put(hash, (key.app_id.clone(), key.id));
                 return Ok(Caller::App(key.app_id));
             }
         }
@@ -115,7 +120,14 @@ impl FromRequestParts<AppState> for Scoped {
                 return Err(not_found());
             }
         }
-        let app = state.store.get_app(&id).await?.ok_or_else(not_found)?;
+        let app = match state.apps.get(&id) {
+            Some(app) => app,
+            None => {
+                let app = state.store.get_app(&id).await?.ok_or_else(not_found)?;
+                state.apps.put(id, app.clone());
+                app
+            }
+        };
         Ok(Scoped { app, caller })
     }
 }

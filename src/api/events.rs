@@ -19,7 +19,9 @@ use super::event_types::check_known;
 use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
-use crate::domain::{App, Event, EventId, EventTypeName, FieldError, IdempotencyKey, Labels};
+use crate::domain::{
+    App, Event, EventData, EventId, EventTypeName, FieldError, IdempotencyKey, Labels,
+};
 use crate::store::{DeliveryQuery, EventQuery, Page, Published};
 
 #[derive(Deserialize, ToSchema)]
@@ -29,7 +31,7 @@ pub struct PublishEvent {
     pub event_type: String,
     /// A JSON object; `{}` when omitted.
     #[schema(value_type = Object)]
-    pub data: Option<serde_json::Value>,
+    pub data: Option<Box<serde_json::value::RawValue>>,
     pub labels: Option<BTreeMap<String, String>>,
     /// RFC 3339; the time of the request when omitted.
     pub occurred_at: Option<String>,
@@ -71,11 +73,10 @@ fn parse_event(
     let field = |f: &str| format!("{at}{f}");
     let event_type = EventTypeName::parse(&field("type"), &req.event_type)?;
     let data = match req.data {
-        None => serde_json::json!({}),
-        Some(v @ serde_json::Value::Object(_)) => v,
-        Some(_) => return Err(FieldError::new(field("data"), "must be a JSON object").into()),
+        None => EventData::empty(),
+        Some(raw) => EventData::parse(&field("data"), &raw)?,
     };
-    let size = data.to_string().len();
+    let size = data.as_str().len();
     if size > max_bytes {
         return Err(ApiError::TooLarge(format!(
             "{}: {size} bytes is over the limit of {max_bytes}",

@@ -77,6 +77,7 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let key = ids.1;
     let id = path_id(&key, KeyId::parse)?;
+    state.keys.remove_where(|(_, key)| *key == id);
     if state.store.delete_key(&scoped.app.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -7,6 +7,7 @@
 
 pub mod apps;
 pub mod auth;
+pub mod cache;
 pub mod deliveries;
 pub mod endpoint_input;
 pub mod endpoints;
@@ -29,6 +30,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::config::Settings;
 use crate::dispatch::Dispatcher;
 use crate::domain::ssrf::DestinationPolicy;
+use crate::domain::{App, AppId, KeyId};
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -42,6 +44,9 @@ pub struct AppState {
     pub admin_hash: [u8; 32],
     pub policy: Arc<DestinationPolicy>,
     pub metrics: PrometheusHandle,
+    pub apps: Arc<cache::TtlCache<AppId, App>>,
+    /// Token hash to the key's app and id.
+    pub keys: Arc<cache::TtlCache<String, (AppId, KeyId)>>,
 }
 
 pub fn router(state: AppState) -> Router {

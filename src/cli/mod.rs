@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand.
 
 pub mod bench;
+mod listen;
 mod migrate;
 mod serve;
 
@@ -33,6 +34,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Run the database migrations and exit.
     Migrate(serve::DatabaseArgs),
+    /// A local receiver that prints each delivery and verifies its signature.
+    Listen(listen::ListenArgs),
     /// Measure throughput and latency against a Herald and a built-in receiver.
     Bench(bench::BenchArgs),
 }
@@ -50,6 +53,7 @@ pub fn main() -> anyhow::Result<()> {
         {
             Command::Serve(args) => serve::run(&cli.config, args).await,
             Command::Migrate(args) => migrate::run(&cli.config, args).await,
+            Command::Listen(args) => listen::run(args).await,
             Command::Bench(args) => bench::run(args).await,
         }
     })

@@ -125,6 +125,53 @@ impl Labels {
     }
 }
 
+/// An event's `data`: a JSON object, kept as the exact text the publisher sent.
+///
+/// Herald never needs to look inside `data` to store or sign a Standard Webhooks body, so it
+/// is parsed once for validity and then carried as text: no tree is built per event, and the
+/// receiver gets the publisher's bytes (key order, number spelling) unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, ToSchema)]
+#[schema(value_type = Object)]
+pub struct EventData(Box<str>);
+
+impl EventData {
+    /// Accepts already-validated JSON text when it is an object.
+    pub fn parse(field: &str, raw: &serde_json::value::RawValue) -> Result<Self, FieldError> {
+        let text = raw.get().trim();
+        if !text.starts_with('{') {
+            return Err(FieldError::new(field, "must be a JSON object"));
+        }
+        Ok(Self(text.into()))
+    }
+
+    pub fn empty() -> Self {
+        Self("{}".into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The parsed object, for formats that rearrange `data`.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0).unwrap_or_else(|_| serde_json::json!({}))
+    }
+
+    /// Rebuilds data read back from the store, where only parsed objects were written.
+    pub fn from_trusted(text: String) -> Self {
+        Self(text.into_boxed_str())
+    }
+}
+
+impl Serialize for EventData {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_json::value::RawValue::from_string(self.0.to_string()) {
+            Ok(raw) => raw.serialize(s),
+            Err(_) => serde_json::json!({}).serialize(s),
+        }
+    }
+}
+
 /// One thing that happened on the platform.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Event {
@@ -132,9 +179,7 @@ pub struct Event {
     pub app_id: AppId,
     #[serde(rename = "type")]
     pub event_type: EventTypeName,
-    /// Always a JSON object.
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
+    pub data: EventData,
     pub labels: Labels,
     pub occurred_at: DateTime<Utc>,
     pub idempotency_key: Option<IdempotencyKey>,

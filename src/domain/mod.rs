@@ -16,7 +16,7 @@ pub mod ssrf;
 pub use app::{App, Preset};
 pub use delivery::{Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger};
 pub use endpoint::{Endpoint, EndpointUrl, FormatKind, LabelFilter};
-pub use event::{Event, EventTypeName, IdempotencyKey, Labels};
+pub use event::{Event, EventData, EventTypeName, IdempotencyKey, Labels};
 pub use ids::{AppId, AttemptId, DeliveryId, EndpointId, EventId, IdError, KeyId};
 pub use retry::RetrySchedule;
 pub use secret::EndpointSecret;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use sha2::Sha256;
 
 use super::{Defaults, Format, Incoming, Outgoing, Rendered, VerifyError};
-use crate::domain::RetrySchedule;
+use crate::domain::{EventData, RetrySchedule};
 
 /// How far a `webhook-timestamp` may be from the verifier's clock.
 pub const TOLERANCE_S: i64 = 300;
@@ -24,7 +24,7 @@ struct Body<'a> {
     #[serde(rename = "type")]
     event_type: &'a str,
     timestamp: String,
-    data: &'a serde_json::Value,
+    data: &'a EventData,
 }
 
 fn key_bytes(secret: &str) -> Result<Vec<u8>, VerifyError> {

@@ -49,17 +49,12 @@ impl Target {
     }
 
     /// One event of about 500 bytes on the wire, stamped with its publish time.
-    fn body(sent_ns: u64, n: u64) -> serde_json::Value {
-        json!({
-            "type": "participant.joined",
-            "labels": {"room_id": format!("room-{}", n % 100)},
-            "data": {
-                "sent_ns": sent_ns,
-                "participant": {"id": format!("p-{n}"), "name": "Ada Lovelace", "role": "moderator"},
-                "room": {"id": format!("room-{}", n % 100), "name": "Weekly planning"},
-                "padding": "x".repeat(300),
-            }
-        })
+    fn body(sent_ns: u64, n: u64) -> String {
+        let room = n % 100;
+        format!(
+            r#"{{"type":"participant.joined","labels":{{"room_id":"room-{room}"}},"data":{{"sent_ns":{sent_ns},"participant":{{"id":"p-{n}","name":"Ada Lovelace","role":"moderator"}},"room":{{"id":"room-{room}","name":"Weekly planning"}},"padding":"{}"}}}}"#,
+            "x".repeat(300)
+        )
     }
 
     async fn publish(&self, rec: &Recorder, n: u64) -> anyhow::Result<()> {
@@ -67,7 +62,8 @@ impl Target {
             .client
             .post(&self.publish_url)
             .bearer_auth(&self.token)
-            .json(&Self::body(rec.now_ns(), n))
+            .header("content-type", "application/json")
+            .body(Self::body(rec.now_ns(), n))
             .send()
             .await?;
         if resp.status() != reqwest::StatusCode::ACCEPTED {
@@ -204,9 +200,13 @@ pub async fn ceiling(
     requests: u64,
     rec: &Arc<Recorder>,
 ) -> anyhow::Result<f64> {
-    let body = serde_json::to_vec(
-        &json!({"type": "participant.joined", "timestamp": "2026-01-01T00:00:00Z", "data": Target::body(0, 0)["data"]}),
-    )?;
+    // The same bytes Herald would deliver for this event: a Standard Webhooks body.
+    let data = r#"{"sent_ns":0,"participant":{"id":"p-0","name":"Ada Lovelace","role":"moderator"},"room":{"id":"room-0","name":"Weekly planning"},"padding":"PAD"}"#;
+    let body = format!(
+        r#"{{"type":"participant.joined","timestamp":"2026-01-01T00:00:00Z","data":{}}}"#,
+        data.replace("PAD", &"x".repeat(300))
+    )
+    .into_bytes();
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();

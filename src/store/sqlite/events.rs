@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
+use super::fanout::FanoutCache;
 use super::rows::{self, Filter, EVENT_COLS};
-use super::tenants::enabled_endpoints;
 use crate::domain::{AppId, DeliveryId, Event, EventId, IdempotencyKey, Trigger};
 use crate::store::{to_ms, EventQuery, Job, Page, Published, StoreResult};
 
@@ -23,7 +23,7 @@ fn insert_event(c: &Connection, e: &Event) -> StoreResult<()> {
         e.id.as_str(),
         e.app_id.as_str(),
         e.event_type.as_str(),
-        e.data.to_string(),
+        e.data.as_str(),
         e.labels.to_json(),
         to_ms(e.occurred_at),
         e.idempotency_key.as_ref().map(|k| k.as_str()),
@@ -39,8 +39,9 @@ pub fn publish(
     app: &AppId,
     events: Vec<Event>,
     lease_until: DateTime<Utc>,
+    fanout: &FanoutCache,
 ) -> StoreResult<Vec<Published>> {
-    let endpoints = enabled_endpoints(c, app)?;
+    let endpoints = fanout.endpoints(c, app)?;
     let mut insert_delivery = c.prepare_cached(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
          next_attempt_at, lease_until, trigger, labels, created_at, updated_at) \

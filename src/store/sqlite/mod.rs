@@ -8,6 +8,7 @@
 
 mod deliveries;
 mod events;
+mod fanout;
 mod rows;
 mod store_impl;
 mod tenants;
@@ -20,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 
 use super::{StoreError, StoreResult};
+use fanout::FanoutCache;
 use writer::Writer;
 
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
@@ -27,6 +29,7 @@ const READERS: usize = 4;
 
 pub struct SqliteStore {
     writer: Writer,
+    fanout: FanoutCache,
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: AtomicUsize,
 }
@@ -74,8 +77,10 @@ impl SqliteStore {
             .map(|_| connect(path).map(Mutex::new))
             .collect::<StoreResult<_>>()?;
         let readers = Arc::new(readers);
+        let fanout = FanoutCache::default();
         Ok(Self {
-            writer: Writer::start(conn)?,
+            writer: Writer::start(conn, fanout.clone())?,
+            fanout,
             readers,
             next_reader: AtomicUsize::new(0),
         })

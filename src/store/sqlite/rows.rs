@@ -4,7 +4,7 @@ use rusqlite::Row;
 
 use crate::domain::{
     App, AppId, Attempt, AttemptId, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId,
-    ErrorKind, Event, EventId, EventTypeName, IdempotencyKey, Preset, Trigger,
+    ErrorKind, Event, EventData, EventId, EventTypeName, IdempotencyKey, Preset, Trigger,
 };
 use crate::store::{from_ms, labels_from, EndpointDoc};
 
@@ -54,7 +54,7 @@ pub fn event_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Event> {
         id: EventId::from_trusted(row.get(at)?),
         app_id: AppId::from_trusted(row.get(at + 1)?),
         event_type: EventTypeName::from_trusted(row.get(at + 2)?),
-        data: json(row.get(at + 3)?),
+        data: EventData::from_trusted(row.get(at + 3)?),
         labels: labels_from(&row.get::<_, String>(at + 4)?),
         occurred_at: from_ms(row.get(at + 5)?),
         idempotency_key: key.map(IdempotencyKey::from_trusted),

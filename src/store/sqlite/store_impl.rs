@@ -41,8 +41,12 @@ impl Store for SqliteStore {
         self.write(move |c| tenants::update_app(c, &app)).await
     }
     async fn delete_app(&self, id: &AppId) -> StoreResult<bool> {
-        let id = id.clone();
-        self.write(move |c| tenants::delete_app(c, &id)).await
+        let (id, fanout) = (id.clone(), self.fanout.clone());
+        self.write(move |c| {
+            fanout.forget(&id);
+            tenants::delete_app(c, &id)
+        })
+        .await
     }
 
     async fn create_key(&self, key: &ApiKey) -> StoreResult<()> {
@@ -69,8 +73,12 @@ impl Store for SqliteStore {
     }
 
     async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
-        let ep = ep.clone();
-        self.write(move |c| tenants::insert_endpoint(c, &ep)).await
+        let (ep, fanout) = (ep.clone(), self.fanout.clone());
+        self.write(move |c| {
+            fanout.forget(&ep.app_id);
+            tenants::insert_endpoint(c, &ep)
+        })
+        .await
     }
     async fn get_endpoint(&self, id: &EndpointId) -> StoreResult<Option<Endpoint>> {
         let id = id.clone();
@@ -82,12 +90,20 @@ impl Store for SqliteStore {
             .await
     }
     async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
-        let ep = ep.clone();
-        self.write(move |c| tenants::update_endpoint(c, &ep)).await
+        let (ep, fanout) = (ep.clone(), self.fanout.clone());
+        self.write(move |c| {
+            fanout.forget(&ep.app_id);
+            tenants::update_endpoint(c, &ep)
+        })
+        .await
     }
     async fn delete_endpoint(&self, id: &EndpointId) -> StoreResult<bool> {
-        let id = id.clone();
-        self.write(move |c| tenants::delete_endpoint(c, &id)).await
+        let (id, fanout) = (id.clone(), self.fanout.clone());
+        self.write(move |c| {
+            fanout.clear();
+            tenants::delete_endpoint(c, &id)
+        })
+        .await
     }
 
     async fn publish(
@@ -96,8 +112,8 @@ impl Store for SqliteStore {
         evts: Vec<Event>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Published>> {
-        let app = app.clone();
-        self.write(move |c| events::publish(c, &app, evts, lease_until))
+        let (app, fanout) = (app.clone(), self.fanout.clone());
+        self.write(move |c| events::publish(c, &app, evts, lease_until, &fanout))
             .await
     }
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
@@ -167,7 +183,14 @@ impl Store for SqliteStore {
         self.write(deliveries::release_leases).await
     }
     async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()> {
-        self.write(move |c| deliveries::record(c, &outcomes)).await
+        let fanout = self.fanout.clone();
+        self.write(move |c| {
+            if outcomes.iter().any(|o| o.disable_endpoint.is_some()) {
+                fanout.clear();
+            }
+            deliveries::record(c, &outcomes)
+        })
+        .await
     }
     async fn pending_count(&self) -> StoreResult<u64> {
         self.read(deliveries::pending_count).await

@@ -5,6 +5,7 @@ use std::sync::mpsc as std_mpsc;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::fanout::FanoutCache;
 use crate::store::{StoreError, StoreResult};
 
 /// Most writes folded into one transaction; bounds the latency a large group adds.
@@ -20,14 +21,14 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> StoreResult<Self> {
+    pub fn start(conn: Connection, fanout: FanoutCache) -> StoreResult<Self> {
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("herald-sqlite-writer".into())
             .spawn(move || {
                 let _ = ready_tx.send(());
-                run_loop(conn, rx);
+                run_loop(conn, rx, fanout);
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         let _ = ready_rx.recv();
@@ -58,7 +59,7 @@ impl Writer {
     }
 }
 
-fn run_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<WriteFn>) {
+fn run_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<WriteFn>, fanout: FanoutCache) {
     let mut group: Vec<WriteFn> = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = rx.blocking_recv() {
         group.push(first);
@@ -68,11 +69,18 @@ fn run_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<WriteFn>) {
                 Err(_) => break,
             }
         }
-        commit_group(&conn, &mut group);
+        commit_group(&conn, &mut group, &fanout);
     }
 }
 
-fn commit_group(conn: &Connection, group: &mut Vec<WriteFn>) {
+/// Runs a statement through the statement cache: the per-write savepoints would otherwise be
+/// parsed again for every write.
+fn run_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
+fn commit_group(conn: &Connection, group: &mut Vec<WriteFn>, fanout: &FanoutCache) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let err = StoreError::from(e);
         for job in group.drain(..) {
@@ -84,19 +92,20 @@ fn commit_group(conn: &Connection, group: &mut Vec<WriteFn>) {
     }
     let mut completions = Vec::with_capacity(group.len());
     for job in group.drain(..) {
-        let _ = conn.execute_batch("SAVEPOINT w");
+        let _ = run_cached(conn, "SAVEPOINT w");
         let (ok, done) = job(conn);
-        let _ = if ok {
-            conn.execute_batch("RELEASE w")
-        } else {
-            conn.execute_batch("ROLLBACK TO w; RELEASE w")
-        };
+        if !ok {
+            let _ = run_cached(conn, "ROLLBACK TO w");
+        }
+        let _ = run_cached(conn, "RELEASE w");
         completions.push(done);
     }
-    let committed = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    let committed = run_cached(conn, "COMMIT");
     if let Err(e) = &committed {
         tracing::error!(error = %e, "group commit failed");
         let _ = conn.execute_batch("ROLLBACK");
+        // Anything cached from inside the failed transaction is not in the database.
+        fanout.clear();
     }
     for done in completions {
         let outcome = match &committed {
