@@ -99,7 +99,7 @@ pub fn resend(
 ) -> StoreResult<Option<Job>> {
     let now = to_ms(Utc::now());
     let n = c.execute(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, lease_until = ?4, \
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, due_at = ?4, \
          trigger = 'manual', updated_at = ?3 WHERE id = ?1 AND app_id = ?2",
         params![id.as_str(), app.as_str(), now, to_ms(lease_until)],
     )?;
@@ -116,7 +116,7 @@ pub fn recover(
     until: DateTime<Utc>,
 ) -> StoreResult<u64> {
     let n = c.execute(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4, lease_until = NULL, \
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4, due_at = ?4, \
          trigger = 'manual', updated_at = ?4 \
          WHERE endpoint_id = ?1 AND status = 'failed' AND created_at >= ?2 AND created_at < ?3",
         params![ep.as_str(), to_ms(since), to_ms(until), to_ms(Utc::now())],
@@ -133,11 +133,10 @@ pub fn claim_due(
     let now = to_ms(now);
     let jobs = jobs_where(
         c,
-        "d.status = 'pending' AND d.next_attempt_at <= ?1 \
-         AND (d.lease_until IS NULL OR d.lease_until < ?1) ORDER BY d.next_attempt_at LIMIT ?2",
+        "d.status = 'pending' AND d.due_at <= ?1 ORDER BY d.due_at LIMIT ?2",
         &[&now, &limit],
     )?;
-    let mut lease = c.prepare_cached("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1")?;
+    let mut lease = c.prepare_cached("UPDATE deliveries SET due_at = ?2 WHERE id = ?1")?;
     for job in &jobs {
         lease.execute(params![job.delivery_id.as_str(), to_ms(lease_until)])?;
     }
@@ -146,7 +145,7 @@ pub fn claim_due(
 
 pub fn release_leases(c: &Connection) -> StoreResult<u64> {
     let n = c.execute(
-        "UPDATE deliveries SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL",
+        "UPDATE deliveries SET due_at = next_attempt_at WHERE status = 'pending' AND due_at > next_attempt_at",
         [],
     )?;
     Ok(n as u64)
@@ -158,7 +157,7 @@ pub fn record(c: &Connection, outcomes: &[AttemptOutcome]) -> StoreResult<()> {
     ))?;
     let mut update = c.prepare_cached(
         "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, \
-         lease_until = NULL, trigger = 'scheduled', updated_at = ?5 WHERE id = ?1",
+         due_at = coalesce(?4, 0), trigger = 'scheduled', updated_at = ?5 WHERE id = ?1",
     )?;
     for o in outcomes {
         let number = match &o.attempt {

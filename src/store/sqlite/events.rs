@@ -44,7 +44,7 @@ pub fn publish(
     let endpoints = fanout.endpoints(c, app)?;
     let mut insert_delivery = c.prepare_cached(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
-         next_attempt_at, lease_until, trigger, labels, created_at, updated_at) \
+         next_attempt_at, due_at, trigger, labels, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?5, ?5)",
     )?;
     let mut out = Vec::with_capacity(events.len());

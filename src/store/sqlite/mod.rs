@@ -34,15 +34,52 @@ pub struct SqliteStore {
     next_reader: AtomicUsize,
 }
 
-fn connect(path: &str) -> StoreResult<Connection> {
+/// Options carried in the URL's query: `sqlite://herald.db?synchronous=normal`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sync {
+    /// Every commit is synced to disk: an acknowledged event survives power loss.
+    Full,
+    /// Commits survive a crash of the process (kill -9) but not of the machine.
+    Normal,
+}
+
+/// Splits `path?synchronous=...` into the path and its options.
+pub fn parse_location(location: &str) -> StoreResult<(String, Sync)> {
+    let (path, query) = location.split_once('?').unwrap_or((location, ""));
+    let mut sync = Sync::Full;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("synchronous", "full")) => sync = Sync::Full,
+            Some(("synchronous", "normal")) => sync = Sync::Normal,
+            _ => {
+                return Err(StoreError::Unavailable(format!(
+                    "unknown SQLite option '{pair}': the only option is synchronous=full|normal"
+                )))
+            }
+        }
+    }
+    if path.is_empty() {
+        return Err(StoreError::Unavailable(
+            "the SQLite URL names no file".into(),
+        ));
+    }
+    Ok((path.to_owned(), sync))
+}
+
+fn connect(path: &str, sync: Sync) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.execute_batch(
+    let sync = match sync {
+        Sync::Full => "FULL",
+        Sync::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = FULL;
+         PRAGMA synchronous = {sync};
          PRAGMA foreign_keys = OFF;
-         PRAGMA temp_store = MEMORY;",
-    )?;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32768;"
+    ))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
@@ -62,7 +99,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<usize> {
 }
 
 impl SqliteStore {
-    pub fn open(path: &str) -> StoreResult<Self> {
+    pub fn open(location: &str) -> StoreResult<Self> {
+        let (path, sync) = parse_location(location)?;
+        let path = path.as_str();
         if let Some(dir) = Path::new(path)
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -71,10 +110,10 @@ impl SqliteStore {
                 StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let mut conn = connect(path)?;
+        let mut conn = connect(path, sync)?;
         migrate(&mut conn)?;
         let readers: Vec<_> = (0..READERS)
-            .map(|_| connect(path).map(Mutex::new))
+            .map(|_| connect(path, sync).map(Mutex::new))
             .collect::<StoreResult<_>>()?;
         let readers = Arc::new(readers);
         let fanout = FanoutCache::default();
@@ -87,8 +126,9 @@ impl SqliteStore {
     }
 
     /// Runs the migrations only (for `herald migrate`); returns how many ran.
-    pub fn migrate_only(path: &str) -> StoreResult<usize> {
-        let mut conn = connect(path)?;
+    pub fn migrate_only(location: &str) -> StoreResult<usize> {
+        let (path, sync) = parse_location(location)?;
+        let mut conn = connect(&path, sync)?;
         migrate(&mut conn)
     }
 

@@ -216,7 +216,7 @@ pub fn delete_endpoint(c: &Connection, id: &EndpointId) -> StoreResult<bool> {
     let id = id.as_str();
     // Deliveries still waiting are cancelled, not left pending forever.
     c.execute(
-        "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, lease_until = NULL \
+        "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, due_at = 0 \
          WHERE endpoint_id = ?1 AND status IN ('pending', 'delivering')",
         [id],
     )?;

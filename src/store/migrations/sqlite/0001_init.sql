@@ -50,6 +50,7 @@ CREATE TABLE events (
     labels          TEXT NOT NULL,
     occurred_at     INTEGER NOT NULL,
     idempotency_key TEXT,
+    metadata        TEXT,
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX events_app ON events (app_id, id);
@@ -64,7 +65,10 @@ CREATE TABLE deliveries (
     status          TEXT NOT NULL,
     attempt_count   INTEGER NOT NULL,
     next_attempt_at INTEGER,
-    lease_until     INTEGER,
+    -- When the dispatcher may next take this delivery: its next attempt, or the end of the
+    -- lease held by the process that has it in memory. One column, so the claim query is
+    -- a range scan over exactly the claimable rows.
+    due_at          INTEGER NOT NULL,
     trigger         TEXT NOT NULL,
     labels          TEXT NOT NULL,
     created_at      INTEGER NOT NULL,
@@ -73,7 +77,7 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_app ON deliveries (app_id, id);
 CREATE INDEX deliveries_event ON deliveries (event_id);
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, status, created_at);
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_due ON deliveries (due_at) WHERE status = 'pending';
 
 CREATE TABLE attempts (
     id              TEXT PRIMARY KEY,
