@@ -49,8 +49,20 @@ pub struct EndpointInput {
     pub enabled: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
-    /// The signing secret; generated in the format's form when omitted.
+    /// The signing secret; generated in the format's form when omitted. For `livekit` and
+    /// `plugnmeet` it is the API secret, for `sendbird` the API token, for `digitalsamba` the
+    /// bearer token (also accepted as `authorization_header`).
     pub secret: Option<String>,
+    /// `digitalsamba`: the bearer token sent in `Authorization` (same as `secret`).
+    pub authorization_header: Option<String>,
+    /// `livekit`, `plugnmeet`: the API key that issues the JWT (generated when omitted).
+    pub api_key: Option<String>,
+    /// `sendbird`: add the room's members (event `metadata.members`) to the body.
+    pub include_members: Option<bool>,
+    /// `plugnmeet`: the Content-Type to send (default `application/webhook+json`).
+    pub content_type: Option<String>,
+    /// RFC 3339; after it the endpoint receives nothing.
+    pub expires_at: Option<String>,
 }
 
 /// Parses the format name, refusing ones this build cannot send.
@@ -177,6 +189,31 @@ impl EndpointInput {
                 ep.disabled_reason = None;
             }
         }
+        if let Some(key) = self.api_key.take() {
+            take(check_token("api_key", &key).map(|_| ep.api_key = Some(key)));
+        }
+        if let Some(b) = self.include_members {
+            ep.include_members = b;
+        }
+        if let Some(ct) = self.content_type.take() {
+            let ok = ct.len() <= 200 && HeaderValue::from_str(&ct).is_ok() && ct.contains('/');
+            take(if ok {
+                ep.content_type = Some(ct);
+                Ok(())
+            } else {
+                Err(FieldError::new(
+                    "content_type",
+                    "must be a media type such as application/json",
+                ))
+            });
+        }
+        if let Some(raw) = self.expires_at.take() {
+            take(
+                chrono::DateTime::parse_from_rfc3339(&raw)
+                    .map(|t| ep.expires_at = Some(t.with_timezone(&chrono::Utc)))
+                    .map_err(|_| FieldError::new("expires_at", "must be an RFC 3339 time")),
+            );
+        }
         if let Some(m) = self.metadata.take() {
             take(if m.is_object() {
                 ep.metadata = m;
@@ -188,11 +225,30 @@ impl EndpointInput {
     }
 
     pub fn parse_secret(&self, format: FormatKind) -> Result<Option<EndpointSecret>, FieldError> {
+        if let Some(h) = &self.authorization_header {
+            if format != FormatKind::Digitalsamba {
+                return Err(FieldError::new(
+                    "authorization_header",
+                    "applies to digitalsamba endpoints only; use `secret`",
+                ));
+            }
+            return EndpointSecret::parse("authorization_header", format, h).map(Some);
+        }
         self.secret
             .as_deref()
             .map(|s| EndpointSecret::parse("secret", format, s))
             .transpose()
     }
+}
+
+fn check_token(field: &str, value: &str) -> Result<(), FieldError> {
+    if value.is_empty() || value.len() > 200 || !value.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(FieldError::new(
+            field,
+            "must be 1 to 200 printable ASCII characters",
+        ));
+    }
+    Ok(())
 }
 
 fn check_headers(headers: &BTreeMap<String, String>) -> Result<(), FieldError> {

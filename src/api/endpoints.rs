@@ -14,7 +14,7 @@ use super::event_types::check_known;
 use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
-use crate::domain::endpoint::{Ordering, Subscription};
+use crate::domain::endpoint::Subscription;
 use crate::domain::{App, Endpoint, EndpointId, EndpointSecret, FormatKind, LabelFilter};
 use crate::formats::format_for;
 
@@ -111,7 +111,12 @@ pub async fn create(
         retry_schedule_s: defaults.retry_schedule,
         max_in_flight: 50,
         rate_limit_per_s: None,
-        ordering: Ordering::None,
+        ordering: defaults.ordering,
+        api_key: matches!(format, FormatKind::Livekit | FormatKind::Plugnmeet)
+            .then(|| super::auth::new_token("API")[..15].to_owned()),
+        include_members: false,
+        content_type: None,
+        expires_at: None,
         enabled: true,
         disabled_reason: None,
         metadata: serde_json::json!({}),

@@ -36,6 +36,13 @@ pub struct PublishEvent {
     /// RFC 3339; the time of the request when omitted.
     pub occurred_at: Option<String>,
     pub idempotency_key: Option<String>,
+    /// Context carried beside `data` by some formats: Attendee's `bot_metadata`, Sendbird's
+    /// `members`. A JSON object.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+    /// Orders this event with others of the same key on per-room endpoints (default: the
+    /// `room_id` label).
+    pub ordering_key: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -95,6 +102,20 @@ fn parse_event(
         .idempotency_key
         .map(|k| IdempotencyKey::parse(&field("idempotency_key"), &k))
         .transpose()?;
+    let metadata = match req.metadata {
+        None | Some(serde_json::Value::Null) => None,
+        Some(m @ serde_json::Value::Object(_)) if m.to_string().len() <= 64 * 1024 => Some(m),
+        Some(serde_json::Value::Object(_)) => {
+            return Err(FieldError::new(field("metadata"), "must be at most 64 KiB").into())
+        }
+        Some(_) => return Err(FieldError::new(field("metadata"), "must be a JSON object").into()),
+    };
+    let ordering_key = match req.ordering_key {
+        Some(k) if k.is_empty() || k.len() > 256 => {
+            return Err(FieldError::new(field("ordering_key"), "must be 1 to 256 bytes").into())
+        }
+        other => other,
+    };
     Ok(Event {
         id: EventId::new(),
         app_id: app.id.clone(),
@@ -103,6 +124,8 @@ fn parse_event(
         labels,
         occurred_at,
         idempotency_key,
+        metadata,
+        ordering_key,
         created_at: now,
     })
 }

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use clap::Args;
 
 use crate::domain::FormatKind;
-use crate::formats::{format_for, Incoming};
+use crate::formats::{format_for, Credentials, Incoming};
 
 #[derive(Args)]
 pub struct ListenArgs {
@@ -25,6 +25,9 @@ pub struct ListenArgs {
     /// The endpoint's secret; without it signatures are shown but not checked.
     #[arg(long, env = "HERALD_LISTEN_SECRET")]
     pub secret: Option<String>,
+    /// `livekit`, `plugnmeet`: the API key the token must be issued by.
+    #[arg(long)]
+    pub key: Option<String>,
     /// Status code to answer with (to watch retries, answer 500).
     #[arg(long, default_value_t = 200)]
     pub status: u16,
@@ -33,6 +36,7 @@ pub struct ListenArgs {
 struct Listener {
     format: FormatKind,
     secret: Option<String>,
+    key: Option<String>,
     status: StatusCode,
 }
 
@@ -66,12 +70,16 @@ async fn receive(
             l.format.as_str()
         ),
         (Some(secret), Some(format)) => {
+            let creds = Credentials {
+                secret,
+                api_key: l.key.as_deref(),
+            };
             match format.verify(
                 &Incoming {
                     headers: &pairs,
                     body: &body,
                 },
-                secret,
+                &creds,
                 chrono::Utc::now(),
             ) {
                 Ok(()) => format!("signature: valid ({})", l.format.as_str()),
@@ -91,6 +99,7 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
     let state = Arc::new(Listener {
         format,
         secret: args.secret,
+        key: args.key,
         status,
     });
     let app = axum::Router::new().fallback(receive).with_state(state);

@@ -7,6 +7,7 @@
 //! memory is *owned* by exactly one worker until its outcome is committed, which is what keeps
 //! the fast path and the poller from sending the same delivery twice.
 
+mod attempt;
 mod client;
 mod outcome;
 mod queue;
@@ -107,7 +108,7 @@ impl Dispatcher {
                         .or_insert_with(|| Arc::new(EndpointQueue::new(job.endpoint_id.clone()))),
                 )
             };
-            queue.push(self.clone(), job);
+            queue.push(self, job);
         }
     }
 
@@ -121,6 +122,12 @@ impl Dispatcher {
     /// Asks the poller to look at the store now (a recovery or a short retry is due).
     pub fn wake(&self) {
         self.inner.wake.notify_one();
+    }
+
+    fn stopping(&self) -> bool {
+        self.inner
+            .stopping
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn release(&self, id: &DeliveryId) {
@@ -155,7 +162,7 @@ impl Dispatcher {
             .stopping
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let deadline = tokio::time::Instant::now() + grace;
-        while queue::active_requests() > 0 && tokio::time::Instant::now() < deadline {
+        while attempt::active_requests() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

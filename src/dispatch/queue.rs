@@ -1,52 +1,95 @@
 //! One queue per endpoint, drained by at most `max_in_flight` workers.
 //!
 //! Workers exist only while the queue has work, so an idle endpoint costs nothing, and a
-//! hanging endpoint ties up its own workers and nobody else's: isolation comes from each
-//! endpoint having its own bounded set of requests in flight.
+//! hanging endpoint ties up its own workers and nobody else's. For endpoints ordered per
+//! room, jobs wait in one line per ordering key: a key has at most one job in flight or
+//! waiting to retry, so its events arrive in publish order while other keys proceed.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 
-use super::{lock, outcome, Dispatcher};
-use crate::domain::{Endpoint, EndpointId};
-use crate::formats::{format_for, Outgoing};
-use crate::store::{AttemptOutcome, Job};
-
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// Requests in flight across all endpoints of this process.
-pub fn active_requests() -> usize {
-    ACTIVE.load(Ordering::Relaxed)
-}
+use super::{attempt, lock, outcome, Dispatcher};
+use crate::domain::{DeliveryStatus, Endpoint, EndpointId, Trigger};
+use crate::store::Job;
 
 /// How long an endpoint's cached settings are trusted before they are read again.
 const SETTINGS_TTL: Duration = Duration::from_secs(30);
 
+#[derive(Default)]
 struct State {
+    /// Jobs without an ordering key, in arrival order.
     jobs: VecDeque<Job>,
+    /// Ordered jobs, one line per key, each line in delivery-id (publish) order.
+    rooms: HashMap<String, VecDeque<Job>>,
+    /// Keys whose head may be sent now.
+    ready: VecDeque<String>,
+    /// Keys with a job in flight or waiting to retry.
+    busy: HashSet<String>,
     workers: usize,
     /// The endpoint's settings and when they were read; `None` until a worker reads them.
     endpoint: Option<(Arc<Endpoint>, std::time::Instant)>,
 }
 
+impl State {
+    fn runnable(&self) -> usize {
+        self.jobs.len() + self.ready.len()
+    }
+
+    fn take(&mut self) -> Option<Job> {
+        if let Some(key) = self.ready.pop_front() {
+            let line = self.rooms.get_mut(&key)?;
+            let job = line.pop_front();
+            if line.is_empty() {
+                self.rooms.remove(&key);
+            }
+            self.busy.insert(key);
+            return job;
+        }
+        self.jobs.pop_front()
+    }
+
+    fn add(&mut self, job: Job, front: bool) {
+        let Some(key) = job.ordering_key.clone() else {
+            self.jobs.push_back(job);
+            return;
+        };
+        let line = self.rooms.entry(key.clone()).or_default();
+        if front {
+            line.push_front(job);
+        } else {
+            let at = line
+                .iter()
+                .position(|j| j.delivery_id > job.delivery_id)
+                .unwrap_or(line.len());
+            line.insert(at, job);
+        }
+        if !self.busy.contains(&key) && !self.ready.contains(&key) {
+            self.ready.push_back(key);
+        }
+    }
+
+    /// The key's job is settled: its next job, if any, may go.
+    fn settle(&mut self, key: &str) {
+        self.busy.remove(key);
+        if self.rooms.contains_key(key) && !self.ready.iter().any(|k| k == key) {
+            self.ready.push_back(key.to_owned());
+        }
+    }
+}
+
 pub struct EndpointQueue {
     id: EndpointId,
-    state: Mutex<State>,
+    state: std::sync::Mutex<State>,
 }
 
 impl EndpointQueue {
     pub fn new(id: EndpointId) -> Self {
         Self {
             id,
-            state: Mutex::new(State {
-                jobs: VecDeque::new(),
-                workers: 0,
-                endpoint: None,
-            }),
+            state: Default::default(),
         }
     }
 
@@ -54,23 +97,22 @@ impl EndpointQueue {
         lock(&self.state).endpoint = None;
     }
 
-    pub fn push(self: &Arc<Self>, dispatcher: Dispatcher, job: Job) {
-        lock(&self.state).jobs.push_back(job);
-        self.spawn_workers(&dispatcher);
+    pub fn push(self: &Arc<Self>, dispatcher: &Dispatcher, job: Job) {
+        lock(&self.state).add(job, false);
+        self.spawn_workers(dispatcher);
     }
 
-    /// Starts workers while there is queued work and room under `max_in_flight` (one worker
-    /// until the settings are known).
+    /// Starts workers while there is runnable work and room under `max_in_flight` (one
+    /// worker until the settings are known).
     fn spawn_workers(self: &Arc<Self>, dispatcher: &Dispatcher) {
         let mut state = lock(&self.state);
         let limit = state
             .endpoint
             .as_ref()
             .map_or(1, |(ep, _)| ep.max_in_flight.max(1) as usize);
-        while state.workers < limit && state.workers < state.jobs.len() {
+        while state.workers < limit && state.workers < state.runnable() {
             state.workers += 1;
-            let queue = Arc::clone(self);
-            let dispatcher = dispatcher.clone();
+            let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
             tokio::spawn(async move { queue.work(dispatcher).await });
         }
     }
@@ -99,8 +141,7 @@ impl EndpointQueue {
         loop {
             let job = {
                 let mut state = lock(&self.state);
-                let stopping = dispatcher.inner.stopping.load(Ordering::Relaxed);
-                match state.jobs.pop_front().filter(|_| !stopping) {
+                match state.take().filter(|_| !dispatcher.stopping()) {
                     Some(job) => job,
                     None => {
                         state.workers -= 1;
@@ -110,106 +151,82 @@ impl EndpointQueue {
             };
             let endpoint = self.settings(&dispatcher).await;
             self.spawn_workers(&dispatcher);
-            let outcome = match &endpoint {
-                Some(ep) if ep.enabled => attempt(&dispatcher, ep, &job).await,
+            if job.ordering_key.is_some()
+                && job.attempt_count == 0
+                && self.wait_for_earlier(&dispatcher, &job).await
+            {
+                continue;
+            }
+            let result = match &endpoint {
+                Some(ep) if ep.enabled => attempt::send(&dispatcher, ep, &job).await,
                 _ => outcome::abandoned(&job),
             };
-            finish(&dispatcher, &job, outcome).await;
+            attempt::record(&dispatcher, &job, &result).await;
+            let retry_at = result
+                .next_attempt_at
+                .filter(|_| result.status == DeliveryStatus::Pending);
+            match (&job.ordering_key, retry_at) {
+                (Some(_), Some(at)) => self.retry_in_place(&dispatcher, job, at),
+                (key, _) => {
+                    if let Some(key) = key {
+                        lock(&self.state).settle(key);
+                    }
+                    dispatcher.release(&job.delivery_id);
+                    if retry_at
+                        .is_some_and(|at| at <= Utc::now() + chrono::Duration::milliseconds(50))
+                    {
+                        dispatcher.wake();
+                    }
+                }
+            }
         }
     }
-}
 
-async fn attempt(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptOutcome {
-    let Some(format) = format_for(ep.format) else {
-        return outcome::abandoned(job);
-    };
-    let now = Utc::now();
-    let rendered = format.render(&Outgoing {
-        event: &job.event,
-        delivery_id: &job.delivery_id,
-        endpoint: ep,
-        now,
-    });
-    let mut headers: Vec<(String, String)> = ep
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    headers.retain(|(k, _)| {
-        !rendered
-            .headers
-            .iter()
-            .any(|(r, _)| r.eq_ignore_ascii_case(k))
-    });
-    headers.extend(
-        rendered
-            .headers
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone())),
-    );
-    let logged = redacted(&headers, format.secret_headers());
-    ACTIVE.fetch_add(1, Ordering::Relaxed);
-    let timeout = Duration::from_millis(ep.timeout_ms as u64);
-    let resp = dispatcher
-        .inner
-        .client
-        .post(ep.url.as_str(), &headers, rendered.body, timeout)
-        .await;
-    ACTIVE.fetch_sub(1, Ordering::Relaxed);
-    metrics::histogram!("herald_attempt_duration_seconds").record(resp.duration.as_secs_f64());
-    outcome::decide(job, ep, now, logged, resp)
-}
-
-/// The request headers as the attempt log shows them: credentials replaced.
-fn redacted(headers: &[(String, String)], secret: &[&str]) -> serde_json::Value {
-    let map = headers
-        .iter()
-        .map(|(k, v)| {
-            let hide = k.eq_ignore_ascii_case("authorization")
-                || secret.iter().any(|s| s.eq_ignore_ascii_case(k));
-            let value = if hide {
-                "[redacted]".to_owned()
-            } else {
-                v.clone()
-            };
-            (k.to_lowercase(), serde_json::Value::String(value))
-        })
-        .collect();
-    serde_json::Value::Object(map)
-}
-
-async fn finish(dispatcher: &Dispatcher, job: &Job, outcome: AttemptOutcome) {
-    let status = outcome.status.as_str();
-    metrics::counter!("herald_attempts_total", "status" => status).increment(1);
-    if outcome.status != crate::domain::DeliveryStatus::Pending {
-        metrics::counter!("herald_deliveries_total", "outcome" => status).increment(1);
-    }
-    let retry_soon = outcome
-        .next_attempt_at
-        .is_some_and(|at| at <= Utc::now() + chrono::Duration::milliseconds(50));
-    let disabled = outcome.disable_endpoint.is_some();
-    // The outcome must be committed before the delivery leaves memory, or the poller could
-    // take it again while its result is still unwritten.
-    let mut tries = 0;
-    while let Err(e) = dispatcher
-        .inner
-        .store
-        .record_attempts(vec![outcome.clone()])
-        .await
-    {
-        tries += 1;
-        tracing::error!(delivery = %job.delivery_id, error = %e, "cannot record an attempt");
-        if tries >= 5 {
-            break;
+    /// A fresh ordered job whose key has an earlier delivery pending outside memory (after a
+    /// restart, or one waiting in the store) goes back to the store with every later job of
+    /// its key; the poller brings them back one at a time, in order.
+    async fn wait_for_earlier(self: &Arc<Self>, dispatcher: &Dispatcher, job: &Job) -> bool {
+        if !matches!(dispatcher.inner.store.blocked(job).await, Ok(true)) {
+            return false;
         }
-        tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+        let key = job.ordering_key.clone().unwrap_or_default();
+        let mut dropped = vec![job.delivery_id.clone()];
+        {
+            let mut state = lock(&self.state);
+            if let Some(line) = state.rooms.remove(&key) {
+                dropped.extend(line.into_iter().map(|j| j.delivery_id));
+            }
+            state.ready.retain(|k| *k != key);
+            state.busy.remove(&key);
+        }
+        for id in dropped {
+            let _ = dispatcher.inner.store.release(&id).await;
+            dispatcher.release(&id);
+        }
+        true
     }
-    if disabled {
-        dispatcher.endpoint_changed(&job.endpoint_id);
-        tracing::warn!(endpoint = %job.endpoint_id, "endpoint disabled: the receiver answered 410 Gone");
-    }
-    dispatcher.release(&job.delivery_id);
-    if retry_soon {
-        dispatcher.wake();
+
+    /// An ordered job to retry stays in memory at the head of its key's line, so nothing
+    /// later in that room overtakes it.
+    fn retry_in_place(
+        self: &Arc<Self>,
+        dispatcher: &Dispatcher,
+        mut job: Job,
+        at: chrono::DateTime<Utc>,
+    ) {
+        job.attempt_count += 1;
+        job.trigger = Trigger::Scheduled;
+        let wait = (at - Utc::now()).to_std().unwrap_or_default();
+        let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            {
+                let mut state = lock(&queue.state);
+                let key = job.ordering_key.clone().unwrap_or_default();
+                state.busy.remove(&key);
+                state.add(job, true);
+            }
+            queue.spawn_workers(&dispatcher);
+        });
     }
 }

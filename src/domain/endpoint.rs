@@ -160,6 +160,14 @@ pub struct Endpoint {
     pub max_in_flight: u32,
     pub rate_limit_per_s: Option<u32>,
     pub ordering: Ordering,
+    /// The JWT issuer of `livekit` and `plugnmeet` endpoints (the LiveKit API key).
+    pub api_key: Option<String>,
+    /// `sendbird`: add the room's member list, when the publisher supplied it.
+    pub include_members: bool,
+    /// `plugnmeet`: the Content-Type to send.
+    pub content_type: Option<String>,
+    /// After this time the endpoint receives nothing (a per-room endpoint ends with its room).
+    pub expires_at: Option<DateTime<Utc>>,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
     #[schema(value_type = Object)]
@@ -176,7 +184,10 @@ pub struct Endpoint {
 impl Endpoint {
     /// Whether a freshly published event fans out to this endpoint.
     pub fn wants(&self, event: &Event) -> bool {
-        self.enabled && self.events.matches(&event.event_type) && self.filter.matches(&event.labels)
+        self.enabled
+            && self.expires_at.is_none_or(|at| at > event.created_at)
+            && self.events.matches(&event.event_type)
+            && self.filter.matches(&event.labels)
     }
 
     /// The secrets that sign a request made at `now`: the current one, and the previous one

@@ -183,5 +183,20 @@ pub struct Event {
     pub labels: Labels,
     pub occurred_at: DateTime<Utc>,
     pub idempotency_key: Option<IdempotencyKey>,
+    /// Context some formats carry beside `data` (Attendee's `bot_metadata`, Sendbird's
+    /// `members`); a JSON object when present.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+    /// Overrides the `room_id` label as the key of per-room ordering.
+    pub ordering_key: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Event {
+    /// The key per-room ordering uses: `ordering_key`, else the `room_id` label.
+    pub fn order_key(&self) -> Option<&str> {
+        self.ordering_key
+            .as_deref()
+            .or_else(|| self.labels.get("room_id"))
+    }
 }

@@ -69,6 +69,14 @@ impl EndpointSecret {
                     return Err(FieldError::new(field, "must encode at least 16 bytes"));
                 }
             }
+            FormatKind::Digitalsamba => {
+                if raw.is_empty() || raw.len() > 256 || !raw.chars().all(|c| c.is_ascii_graphic()) {
+                    return Err(FieldError::new(
+                        field,
+                        "must be 1 to 256 printable ASCII characters",
+                    ));
+                }
+            }
             _ => {
                 if raw.len() < 16 || raw.len() > 256 || raw.chars().any(char::is_control) {
                     return Err(FieldError::new(

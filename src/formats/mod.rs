@@ -4,12 +4,25 @@
 //! so that `herald verify`, `herald listen` and the tests check a request with the same
 //! rules a receiver would, and a format cannot drift from its own verifier.
 
+mod attendee;
+pub mod canonical;
+mod digitalsamba;
+pub mod jwt;
+mod livekit;
+mod plugnmeet;
+mod sendbird;
 mod standard;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::endpoint::Ordering;
 use crate::domain::{DeliveryId, Endpoint, Event, FormatKind, RetrySchedule};
 
+pub use attendee::Attendee;
+pub use digitalsamba::Digitalsamba;
+pub use livekit::Livekit;
+pub use plugnmeet::Plugnmeet;
+pub use sendbird::Sendbird;
 pub use standard::Standard;
 
 /// Everything a format may put on the wire for one attempt.
@@ -54,6 +67,12 @@ pub enum VerifyError {
     Timestamp(i64),
     #[error("no signature matches: the body was changed or the secret is wrong")]
     BadSignature,
+    #[error("the token is expired")]
+    Expired,
+    #[error("the body was changed: its hash does not match the signed one")]
+    BodyChanged,
+    #[error("the credential does not match")]
+    WrongCredential,
     #[error("invalid secret: {0}")]
     BadSecret(String),
 }
@@ -62,6 +81,13 @@ pub enum VerifyError {
 pub struct Defaults {
     pub timeout_ms: u32,
     pub retry_schedule: RetrySchedule,
+    pub ordering: Ordering,
+}
+
+/// What a verifier knows: the endpoint's secret, and for the LiveKit family its API key.
+pub struct Credentials<'a> {
+    pub secret: &'a str,
+    pub api_key: Option<&'a str>,
 }
 
 pub trait Format: Send + Sync {
@@ -72,7 +98,7 @@ pub trait Format: Send + Sync {
     fn verify(
         &self,
         req: &Incoming<'_>,
-        secret: &str,
+        creds: &Credentials<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), VerifyError>;
 
@@ -82,12 +108,42 @@ pub trait Format: Send + Sync {
     fn defaults(&self) -> Defaults;
 }
 
-/// The implementation of a format, or `None` where this build does not speak it yet.
+/// The implementation of a format.
 pub fn format_for(kind: FormatKind) -> Option<&'static dyn Format> {
-    match kind {
-        FormatKind::Standard => Some(&Standard),
-        _ => None,
+    Some(match kind {
+        FormatKind::Standard => &Standard,
+        FormatKind::Digitalsamba => &Digitalsamba,
+        FormatKind::Attendee => &Attendee,
+        FormatKind::Livekit => &Livekit,
+        FormatKind::Plugnmeet => &Plugnmeet,
+        FormatKind::Sendbird => &Sendbird,
+    })
+}
+
+/// `{"<type_key>": type, ...data, <tail>}`: the LiveKit-family and Sendbird bodies, which
+/// spread the event's data at the top level around Herald's own keys.
+pub fn spread_body(type_key: &str, event: &Event, tail: Vec<(&str, serde_json::Value)>) -> Vec<u8> {
+    let mut map = serde_json::Map::new();
+    map.insert(
+        type_key.to_owned(),
+        serde_json::Value::String(event.event_type.as_str().to_owned()),
+    );
+    if let serde_json::Value::Object(data) = event.data.to_value() {
+        for (k, v) in data {
+            if k != type_key && !tail.iter().any(|(t, _)| *t == k) {
+                map.insert(k, v);
+            }
+        }
     }
+    for (k, v) in tail {
+        map.insert(k.to_owned(), v);
+    }
+    serde_json::to_vec(&serde_json::Value::Object(map)).unwrap_or_default()
+}
+
+/// Constant-time equality of two strings.
+pub fn same(a: &str, b: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
 /// The shared signing vectors, read from `../shared/vectors/signatures.json` beside the repo.

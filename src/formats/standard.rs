@@ -11,7 +11,8 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
-use super::{Defaults, Format, Incoming, Outgoing, Rendered, VerifyError};
+use super::{same, Credentials, Defaults, Format, Incoming, Outgoing, Rendered, VerifyError};
+use crate::domain::endpoint::Ordering;
 use crate::domain::{EventData, RetrySchedule};
 
 /// How far a `webhook-timestamp` may be from the verifier's clock.
@@ -78,9 +79,10 @@ impl Format for Standard {
     fn verify(
         &self,
         req: &Incoming<'_>,
-        secret: &str,
+        creds: &Credentials<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), VerifyError> {
+        let secret = creds.secret;
         let id = req
             .header("webhook-id")
             .ok_or(VerifyError::MissingHeader("webhook-id"))?;
@@ -98,9 +100,7 @@ impl Format for Standard {
             return Err(VerifyError::Timestamp(TOLERANCE_S));
         }
         let expected = sign(secret, id, ts, req.body)?;
-        let found = sigs.split(' ').any(|candidate| {
-            subtle::ConstantTimeEq::ct_eq(candidate.as_bytes(), expected.as_bytes()).into()
-        });
+        let found = sigs.split(' ').any(|candidate| same(candidate, &expected));
         if found {
             Ok(())
         } else {
@@ -116,6 +116,7 @@ impl Format for Standard {
         Defaults {
             timeout_ms: 15_000,
             retry_schedule: RetrySchedule::standard(),
+            ordering: Ordering::None,
         }
     }
 }
@@ -157,24 +158,24 @@ mod tests {
             headers: &headers,
             body,
         };
-        assert_eq!(Standard.verify(&ok, secret, now), Ok(()));
+        let creds = |secret| Credentials {
+            secret,
+            api_key: None,
+        };
+        assert_eq!(Standard.verify(&ok, &creds(secret), now), Ok(()));
         let tampered = Incoming {
             headers: &headers,
             body: b"{}",
         };
-        assert_eq!(
-            Standard.verify(&tampered, secret, now),
-            Err(VerifyError::BadSignature)
-        );
+        let bad = Standard.verify(&tampered, &creds(secret), now);
+        assert_eq!(bad, Err(VerifyError::BadSignature));
         let other = "whsec_//////////////////////////////////////////8=";
         assert_eq!(
-            Standard.verify(&ok, other, now),
+            Standard.verify(&ok, &creds(other), now),
             Err(VerifyError::BadSignature)
         );
         let later = now + chrono::Duration::seconds(TOLERANCE_S + 1);
-        assert_eq!(
-            Standard.verify(&ok, secret, later),
-            Err(VerifyError::Timestamp(TOLERANCE_S))
-        );
+        let old = Standard.verify(&ok, &creds(secret), later);
+        assert_eq!(old, Err(VerifyError::Timestamp(TOLERANCE_S)));
     }
 }

@@ -28,6 +28,14 @@ pub struct EndpointDoc {
     pub max_in_flight: u32,
     pub rate_limit_per_s: Option<u32>,
     pub ordering: Ordering,
+    #[serde(default)]
+    pub api_key: Option<String>,
+    #[serde(default)]
+    pub include_members: bool,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
     pub disabled_reason: Option<String>,
     pub metadata: serde_json::Value,
     pub secret: String,
@@ -49,6 +57,10 @@ impl EndpointDoc {
             max_in_flight: ep.max_in_flight,
             rate_limit_per_s: ep.rate_limit_per_s,
             ordering: ep.ordering,
+            api_key: ep.api_key.clone(),
+            include_members: ep.include_members,
+            content_type: ep.content_type.clone(),
+            expires_at: ep.expires_at,
             disabled_reason: ep.disabled_reason.clone(),
             metadata: ep.metadata.clone(),
             secret: ep.secret.expose().to_owned(),
@@ -93,6 +105,10 @@ impl EndpointDoc {
             max_in_flight: self.max_in_flight,
             rate_limit_per_s: self.rate_limit_per_s,
             ordering: self.ordering,
+            api_key: self.api_key,
+            include_members: self.include_members,
+            content_type: self.content_type,
+            expires_at: self.expires_at,
             enabled,
             disabled_reason: self.disabled_reason,
             metadata: self.metadata,

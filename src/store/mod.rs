@@ -102,6 +102,8 @@ pub struct Job {
     /// Attempts already made.
     pub attempt_count: u32,
     pub trigger: Trigger,
+    /// Set when the endpoint orders per room: jobs sharing it go one at a time, in id order.
+    pub ordering_key: Option<String>,
 }
 
 /// What one publish did: the event (new, or the original for a repeated idempotency key) and
@@ -199,6 +201,11 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Job>>;
+    /// Whether an earlier delivery with the job's ordering key is still pending (the job
+    /// must wait for it).
+    async fn blocked(&self, job: &Job) -> StoreResult<bool>;
+    /// Gives a delivery held in memory back to the store, claimable at its scheduled time.
+    async fn release(&self, id: &DeliveryId) -> StoreResult<()>;
     /// Releases every lease; run at start by a store with a single owner.
     async fn release_leases(&self) -> StoreResult<u64>;
     async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()>;

@@ -67,7 +67,7 @@ fn jobs_where(
     args: &[&dyn rusqlite::ToSql],
 ) -> StoreResult<Vec<Job>> {
     let sql = format!(
-        "SELECT d.id, d.endpoint_id, d.attempt_count, d.trigger, {} FROM deliveries d \
+        "SELECT d.id, d.endpoint_id, d.attempt_count, d.trigger, d.ordering_key, {} FROM deliveries d \
          JOIN events e ON e.id = d.event_id WHERE {where_sql}",
         EVENT_COLS
             .split(", ")
@@ -84,7 +84,8 @@ fn jobs_where(
                 endpoint_id: EndpointId::from_trusted(r.get(1)?),
                 attempt_count: r.get(2)?,
                 trigger: Trigger::parse(&trigger),
-                event: Arc::new(rows::event_at(r, 4)?),
+                ordering_key: r.get(4)?,
+                event: Arc::new(rows::event_at(r, 5)?),
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -133,7 +134,10 @@ pub fn claim_due(
     let now = to_ms(now);
     let jobs = jobs_where(
         c,
-        "d.status = 'pending' AND d.due_at <= ?1 ORDER BY d.due_at LIMIT ?2",
+        "d.status = 'pending' AND d.due_at <= ?1 AND (d.ordering_key IS NULL OR NOT EXISTS \
+         (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id \
+          AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.id < d.id)) \
+         ORDER BY d.due_at LIMIT ?2",
         &[&now, &limit],
     )?;
     let mut lease = c.prepare_cached("UPDATE deliveries SET due_at = ?2 WHERE id = ?1")?;
@@ -141,6 +145,33 @@ pub fn claim_due(
         lease.execute(params![job.delivery_id.as_str(), to_ms(lease_until)])?;
     }
     Ok(jobs)
+}
+
+/// Whether an earlier delivery of the same endpoint and ordering key is still pending.
+pub fn blocked(c: &Connection, job: &Job) -> StoreResult<bool> {
+    let Some(key) = &job.ordering_key else {
+        return Ok(false);
+    };
+    let found = c
+        .prepare_cached(
+            "SELECT 1 FROM deliveries WHERE endpoint_id = ?1 AND ordering_key = ?2 \
+             AND status = 'pending' AND id < ?3 LIMIT 1",
+        )?
+        .query_row(
+            params![job.endpoint_id.as_str(), key, job.delivery_id.as_str()],
+            |_| Ok(()),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Gives a delivery held in memory back to the store, due at its scheduled time.
+pub fn release(c: &Connection, id: &DeliveryId) -> StoreResult<()> {
+    c.execute(
+        "UPDATE deliveries SET due_at = next_attempt_at WHERE id = ?1 AND status = 'pending'",
+        [id.as_str()],
+    )?;
+    Ok(())
 }
 
 pub fn release_leases(c: &Connection) -> StoreResult<u64> {

@@ -7,6 +7,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::fanout::FanoutCache;
 use super::rows::{self, Filter, EVENT_COLS};
+use crate::domain::endpoint::Ordering;
 use crate::domain::{AppId, DeliveryId, Event, EventId, IdempotencyKey, Trigger};
 use crate::store::{to_ms, EventQuery, Job, Page, Published, StoreResult};
 
@@ -18,7 +19,9 @@ fn find_by_key(c: &Connection, app: &AppId, key: &IdempotencyKey) -> StoreResult
 }
 
 fn insert_event(c: &Connection, e: &Event) -> StoreResult<()> {
-    let sql = format!("INSERT INTO events ({EVENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    let sql = format!(
+        "INSERT INTO events ({EVENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    );
     c.prepare_cached(&sql)?.execute(params![
         e.id.as_str(),
         e.app_id.as_str(),
@@ -28,6 +31,8 @@ fn insert_event(c: &Connection, e: &Event) -> StoreResult<()> {
         to_ms(e.occurred_at),
         e.idempotency_key.as_ref().map(|k| k.as_str()),
         to_ms(e.created_at),
+        e.metadata.as_ref().map(|m| m.to_string()),
+        e.ordering_key,
     ])?;
     Ok(())
 }
@@ -44,8 +49,8 @@ pub fn publish(
     let endpoints = fanout.endpoints(c, app)?;
     let mut insert_delivery = c.prepare_cached(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
-         next_attempt_at, due_at, trigger, labels, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?5, ?5)",
+         next_attempt_at, due_at, trigger, labels, ordering_key, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?8, ?5, ?5)",
     )?;
     let mut out = Vec::with_capacity(events.len());
     for event in events {
@@ -66,6 +71,10 @@ pub fn publish(
         let mut jobs = Vec::new();
         for ep in endpoints.iter().filter(|ep| ep.wants(&event)) {
             let id = DeliveryId::new();
+            let ordering_key = match ep.ordering {
+                Ordering::PerRoom => event.order_key().map(str::to_owned),
+                Ordering::None => None,
+            };
             insert_delivery.execute(params![
                 id.as_str(),
                 app.as_str(),
@@ -74,6 +83,7 @@ pub fn publish(
                 now,
                 to_ms(lease_until),
                 labels,
+                ordering_key,
             ])?;
             jobs.push(Job {
                 delivery_id: id,
@@ -81,6 +91,7 @@ pub fn publish(
                 event: Arc::clone(&event),
                 attempt_count: 0,
                 trigger: Trigger::Scheduled,
+                ordering_key,
             });
         }
         out.push(Published {

@@ -11,7 +11,7 @@ use crate::store::{from_ms, labels_from, EndpointDoc};
 pub const APP_COLS: &str = "id, name, preset, metadata, created_at, updated_at";
 pub const ENDPOINT_COLS: &str = "id, app_id, enabled, doc, created_at, updated_at";
 pub const EVENT_COLS: &str =
-    "id, app_id, type, data, labels, occurred_at, idempotency_key, created_at";
+    "id, app_id, type, data, labels, occurred_at, idempotency_key, created_at, metadata, ordering_key";
 pub const DELIVERY_COLS: &str =
     "id, event_id, endpoint_id, status, attempt_count, next_attempt_at, labels, created_at, updated_at";
 pub const ATTEMPT_COLS: &str = "id, number, started_at, duration_ms, status_code, error_kind, \
@@ -59,6 +59,8 @@ pub fn event_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Event> {
         occurred_at: from_ms(row.get(at + 5)?),
         idempotency_key: key.map(IdempotencyKey::from_trusted),
         created_at: from_ms(row.get(at + 7)?),
+        metadata: row.get::<_, Option<String>>(at + 8)?.map(json),
+        ordering_key: row.get(at + 9)?,
     })
 }
 

@@ -179,6 +179,14 @@ impl Store for SqliteStore {
         self.write(move |c| deliveries::claim_due(c, now, limit, lease_until))
             .await
     }
+    async fn blocked(&self, job: &Job) -> StoreResult<bool> {
+        let job = job.clone();
+        self.read(move |c| deliveries::blocked(c, &job)).await
+    }
+    async fn release(&self, id: &DeliveryId) -> StoreResult<()> {
+        let id = id.clone();
+        self.write(move |c| deliveries::release(c, &id)).await
+    }
     async fn release_leases(&self) -> StoreResult<u64> {
         self.write(deliveries::release_leases).await
     }

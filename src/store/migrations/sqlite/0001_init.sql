@@ -51,6 +51,7 @@ CREATE TABLE events (
     occurred_at     INTEGER NOT NULL,
     idempotency_key TEXT,
     metadata        TEXT,
+    ordering_key    TEXT,
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX events_app ON events (app_id, id);
@@ -71,6 +72,8 @@ CREATE TABLE deliveries (
     due_at          INTEGER NOT NULL,
     trigger         TEXT NOT NULL,
     labels          TEXT NOT NULL,
+    -- Set for endpoints with per-room ordering: deliveries sharing it go one at a time.
+    ordering_key    TEXT,
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL
 );
@@ -78,6 +81,8 @@ CREATE INDEX deliveries_app ON deliveries (app_id, id);
 CREATE INDEX deliveries_event ON deliveries (event_id);
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, status, created_at);
 CREATE INDEX deliveries_due ON deliveries (due_at) WHERE status = 'pending';
+CREATE INDEX deliveries_ordered ON deliveries (endpoint_id, ordering_key, id)
+    WHERE status = 'pending' AND ordering_key IS NOT NULL;
 
 CREATE TABLE attempts (
     id              TEXT PRIMARY KEY,

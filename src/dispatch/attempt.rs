@@ -1,0 +1,106 @@
+//! One attempt: render, send, decide, and write the outcome back.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::{outcome, Dispatcher};
+use crate::domain::{DeliveryStatus, Endpoint};
+use crate::formats::{format_for, Outgoing};
+use crate::store::{AttemptOutcome, Job};
+
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Requests in flight across all endpoints of this process.
+pub fn active_requests() -> usize {
+    ACTIVE.load(Ordering::Relaxed)
+}
+
+/// Sends one request for `job` and turns the answer into an outcome.
+pub async fn send(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptOutcome {
+    let Some(format) = format_for(ep.format) else {
+        return outcome::abandoned(job);
+    };
+    let now = Utc::now();
+    let rendered = format.render(&Outgoing {
+        event: &job.event,
+        delivery_id: &job.delivery_id,
+        endpoint: ep,
+        now,
+    });
+    let mut headers: Vec<(String, String)> = ep
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    headers.retain(|(k, _)| {
+        !rendered
+            .headers
+            .iter()
+            .any(|(r, _)| r.eq_ignore_ascii_case(k))
+    });
+    headers.extend(
+        rendered
+            .headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone())),
+    );
+    let logged = redacted(&headers, format.secret_headers());
+    ACTIVE.fetch_add(1, Ordering::Relaxed);
+    let timeout = Duration::from_millis(ep.timeout_ms as u64);
+    let resp = dispatcher
+        .inner
+        .client
+        .post(ep.url.as_str(), &headers, rendered.body, timeout)
+        .await;
+    ACTIVE.fetch_sub(1, Ordering::Relaxed);
+    metrics::histogram!("herald_attempt_duration_seconds").record(resp.duration.as_secs_f64());
+    outcome::decide(job, ep, now, logged, resp)
+}
+
+/// The request headers as the attempt log shows them: credentials replaced.
+fn redacted(headers: &[(String, String)], secret: &[&str]) -> serde_json::Value {
+    let map = headers
+        .iter()
+        .map(|(k, v)| {
+            let hide = k.eq_ignore_ascii_case("authorization")
+                || secret.iter().any(|s| s.eq_ignore_ascii_case(k));
+            let value = if hide {
+                "[redacted]".to_owned()
+            } else {
+                v.clone()
+            };
+            (k.to_lowercase(), serde_json::Value::String(value))
+        })
+        .collect();
+    serde_json::Value::Object(map)
+}
+
+/// Commits the outcome; the delivery may leave memory only after this returns, or the poller
+/// could take it again while its result is still unwritten.
+pub async fn record(dispatcher: &Dispatcher, job: &Job, outcome: &AttemptOutcome) {
+    let status = outcome.status.as_str();
+    metrics::counter!("herald_attempts_total", "status" => status).increment(1);
+    if outcome.status != DeliveryStatus::Pending {
+        metrics::counter!("herald_deliveries_total", "outcome" => status).increment(1);
+    }
+    let mut tries = 0;
+    while let Err(e) = dispatcher
+        .inner
+        .store
+        .record_attempts(vec![outcome.clone()])
+        .await
+    {
+        tries += 1;
+        tracing::error!(delivery = %job.delivery_id, error = %e, "cannot record an attempt");
+        if tries >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+    }
+    if outcome.disable_endpoint.is_some() {
+        dispatcher.endpoint_changed(&job.endpoint_id);
+        tracing::warn!(endpoint = %job.endpoint_id, "endpoint disabled: the receiver answered 410 Gone");
+    }
+}
