@@ -40,6 +40,20 @@ pub struct Config {
     pub dispatch_window: usize,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace_s: u64,
+    /// Endpoints created, or brought up to date, at every start.
+    pub static_endpoints: Vec<StaticEndpoint>,
+}
+
+/// An endpoint the configuration file declares (plugNmeet's server-level webhook URL).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaticEndpoint {
+    /// The name of the app it belongs to; the app is created with `preset` if none has it.
+    pub app: String,
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// The fields of `POST /v1/apps/{app}/endpoints`; `name` identifies the endpoint.
+    #[serde(flatten)]
+    pub endpoint: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Default for Config {
@@ -57,6 +71,7 @@ impl Default for Config {
             poll_interval_ms: 250,
             dispatch_window: 20_000,
             shutdown_grace_s: 10,
+            static_endpoints: Vec::new(),
         }
     }
 }
@@ -94,6 +109,7 @@ pub struct Settings {
     pub poll_interval_ms: u64,
     pub dispatch_window: usize,
     pub shutdown_grace_s: u64,
+    pub static_endpoints: Vec<StaticEndpoint>,
 }
 
 impl Config {
@@ -148,6 +164,7 @@ impl Config {
             poll_interval_ms: self.poll_interval_ms.clamp(10, 60_000),
             dispatch_window: self.dispatch_window.clamp(100, 1_000_000),
             shutdown_grace_s: self.shutdown_grace_s,
+            static_endpoints: self.static_endpoints,
         })
     }
 }

@@ -21,5 +21,6 @@ pub mod config;
 pub mod dispatch;
 pub mod domain;
 pub mod formats;
+pub mod ingest;
 pub mod server;
 pub mod store;

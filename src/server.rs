@@ -110,6 +110,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         apps: Default::default(),
         keys: Default::default(),
     };
+    api::provision::apply(&state, &state.settings.static_endpoints.clone())
+        .await
+        .context("applying static_endpoints")?;
     let app = api::router(state);
     let mut rx = shutdown_rx;
     tasks.push(tokio::spawn(async move {

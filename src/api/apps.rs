@@ -13,7 +13,7 @@ use super::error::{ApiError, ApiResult, Problem};
 use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
-use crate::domain::{App, AppId, Preset};
+use crate::domain::{App, AppId, Ingest, LivekitIngest, Preset};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +23,9 @@ pub struct CreateApp {
     pub preset: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
+    /// `{"livekit": {"api_key", "api_secret"}}`: accept a LiveKit or plugNmeet server's
+    /// webhooks on `POST /v1/apps/{app}/ingest/livekit`. `{}` removes it.
+    pub ingest: Option<IngestInput>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -31,6 +34,47 @@ pub struct UpdateApp {
     pub name: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
+    /// `{"livekit": {"api_key", "api_secret"}}`: accept a LiveKit or plugNmeet server's
+    /// webhooks on `POST /v1/apps/{app}/ingest/livekit`. `{}` removes it.
+    pub ingest: Option<IngestInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngestInput {
+    pub livekit: Option<LivekitIngestInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LivekitIngestInput {
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+fn check_ingest(input: IngestInput) -> Result<Ingest, ApiError> {
+    let livekit = match input.livekit {
+        None => None,
+        Some(lk) => {
+            if lk.api_key.is_empty() || lk.api_key.len() > 200 {
+                return Err(ApiError::field(
+                    "ingest.livekit.api_key",
+                    "must be 1 to 200 characters",
+                ));
+            }
+            if lk.api_secret.len() < 16 || lk.api_secret.len() > 256 {
+                return Err(ApiError::field(
+                    "ingest.livekit.api_secret",
+                    "must be 16 to 256 characters",
+                ));
+            }
+            Some(LivekitIngest {
+                api_key: lk.api_key,
+                api_secret: lk.api_secret,
+            })
+        }
+    };
+    Ok(Ingest { livekit })
 }
 
 pub fn check_name(field: &str, name: &str) -> Result<String, ApiError> {
@@ -78,6 +122,11 @@ pub async fn create(
         name,
         preset,
         metadata: check_metadata("metadata", req.metadata)?,
+        ingest: req
+            .ingest
+            .map(check_ingest)
+            .transpose()?
+            .unwrap_or_default(),
         created_at: now,
         updated_at: now,
     };
@@ -119,6 +168,9 @@ pub async fn update(
     let mut app = scoped.app;
     if let Some(name) = req.name {
         app.name = check_name("name", &name)?;
+    }
+    if let Some(ingest) = req.ingest {
+        app.ingest = check_ingest(ingest)?;
     }
     if req.metadata.is_some() {
         app.metadata = check_metadata("metadata", req.metadata)?;

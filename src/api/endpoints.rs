@@ -8,15 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{path_id, Scoped};
-use super::endpoint_input::{parse_events, parse_format, parse_url, EndpointInput};
+use super::endpoint_build;
+use super::endpoint_input::EndpointInput;
 use super::error::{ApiError, ApiResult, Problem};
-use super::event_types::check_known;
 use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
-use crate::domain::endpoint::Subscription;
-use crate::domain::{App, Endpoint, EndpointId, EndpointSecret, FormatKind, LabelFilter};
-use crate::formats::format_for;
+use crate::domain::{App, Endpoint, EndpointId, EndpointSecret};
 
 /// An endpoint with its secret: the answer to create, and to the explicit secret read.
 #[derive(Serialize, ToSchema)]
@@ -63,73 +61,9 @@ fn changed(state: &AppState, id: &EndpointId) {
 pub async fn create(
     State(state): State<AppState>,
     scoped: Scoped,
-    JsonBody(mut input): JsonBody<EndpointInput>,
+    JsonBody(input): JsonBody<EndpointInput>,
 ) -> ApiResult<(StatusCode, Json<EndpointWithSecret>)> {
-    let app = scoped.app;
-    let mut errors = Vec::new();
-    let url = match input.url.take() {
-        Some(raw) => parse_url(&raw, &state.policy, state.settings.https_only)
-            .map_err(|e| errors.push(e))
-            .ok(),
-        None => {
-            errors.push(crate::domain::FieldError::new("url", "is required"));
-            None
-        }
-    };
-    let format = match input.format.take() {
-        Some(raw) => parse_format(&raw)?,
-        None => Some(app.preset.default_format())
-            .filter(|f| format_for(*f).is_some())
-            .unwrap_or(FormatKind::Standard),
-    };
-    let defaults = format_for(format)
-        .map(|f| f.defaults())
-        .ok_or_else(|| ApiError::field("format", "unavailable"))?;
-    let events = input.events.take().unwrap_or_else(|| vec!["*".into()]);
-    let (subscription, named) = parse_events(&events)
-        .map_err(|e| errors.push(e))
-        .unwrap_or((Subscription::Types(Default::default()), Vec::new()));
-    let secret = input
-        .parse_secret(format)
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    let now = Utc::now();
-    let mut ep = Endpoint {
-        id: EndpointId::new(),
-        app_id: app.id.clone(),
-        url: url
-            .clone()
-            .unwrap_or_else(|| crate::domain::EndpointUrl::from_trusted(String::new())),
-        name: String::new(),
-        description: String::new(),
-        format,
-        events: subscription,
-        filter: LabelFilter::default(),
-        headers: Default::default(),
-        timeout_ms: defaults.timeout_ms,
-        retry_schedule_s: defaults.retry_schedule,
-        max_in_flight: 50,
-        rate_limit_per_s: None,
-        ordering: defaults.ordering,
-        api_key: matches!(format, FormatKind::Livekit | FormatKind::Plugnmeet)
-            .then(|| super::auth::new_token("API")[..15].to_owned()),
-        include_members: false,
-        content_type: None,
-        expires_at: None,
-        enabled: true,
-        disabled_reason: None,
-        metadata: serde_json::json!({}),
-        created_at: now,
-        updated_at: now,
-        secret: secret.unwrap_or_else(|| EndpointSecret::generate(format)),
-        previous_secret: None,
-    };
-    input.apply_settings(&mut ep, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    check_known(&state, &app, "events", &named).await?;
+    let ep = endpoint_build::new_endpoint(&state, &scoped.app, input).await?;
     state.store.create_endpoint(&ep).await?;
     let secret = ep.secret.expose().to_owned();
     Ok((
@@ -176,46 +110,11 @@ pub async fn update(
     State(state): State<AppState>,
     scoped: Scoped,
     Path(ids): Path<(String, String)>,
-    JsonBody(mut input): JsonBody<EndpointInput>,
+    JsonBody(input): JsonBody<EndpointInput>,
 ) -> ApiResult<Json<Endpoint>> {
     let raw = ids.1;
-    let mut ep = load(&state, &scoped.app, &raw).await?;
-    let mut errors = Vec::new();
-    if let Some(f) = input.format.take() {
-        if FormatKind::parse(&f) != Some(ep.format) {
-            errors.push(crate::domain::FieldError::new(
-                "format",
-                "cannot change after creation; create a new endpoint",
-            ));
-        }
-    }
-    if input.secret.is_some() {
-        errors.push(crate::domain::FieldError::new(
-            "secret",
-            "use POST .../secret/rotate",
-        ));
-    }
-    if let Some(raw_url) = input.url.take() {
-        match parse_url(&raw_url, &state.policy, state.settings.https_only) {
-            Ok(url) => ep.url = url,
-            Err(e) => errors.push(e),
-        }
-    }
-    let mut named = Vec::new();
-    if let Some(events) = input.events.take() {
-        match parse_events(&events) {
-            Ok((sub, n)) => {
-                ep.events = sub;
-                named = n;
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    input.apply_settings(&mut ep, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    check_known(&state, &scoped.app, "events", &named).await?;
+    let ep = load(&state, &scoped.app, &raw).await?;
+    let mut ep = endpoint_build::patched(&state, &scoped.app, ep, input, false).await?;
     ep.updated_at = Utc::now();
     state.store.update_endpoint(&ep).await?;
     changed(&state, &ep.id);

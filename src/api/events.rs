@@ -131,7 +131,11 @@ fn parse_event(
 }
 
 /// Commits the events, hands new deliveries to the dispatcher, and shapes the answer.
-async fn commit(state: &AppState, app: &App, events: Vec<Event>) -> ApiResult<Vec<PublishResult>> {
+pub async fn commit(
+    state: &AppState,
+    app: &App,
+    events: Vec<Event>,
+) -> ApiResult<Vec<PublishResult>> {
     let named: Vec<_> = events
         .iter()
         .enumerate()

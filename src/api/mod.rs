@@ -9,16 +9,19 @@ pub mod apps;
 pub mod auth;
 pub mod cache;
 pub mod deliveries;
+pub mod endpoint_build;
 pub mod endpoint_input;
 pub mod endpoints;
 pub mod error;
 pub mod event_types;
 pub mod events;
+pub mod ingest;
 pub mod json;
 pub mod keys;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod provision;
 
 use std::sync::Arc;
 
@@ -100,6 +103,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/apps/{app}/deliveries/{dlv}/resend",
             post(deliveries::resend),
+        )
+        .route(
+            "/apps/{app}/ingest/livekit",
+            post(ingest::livekit).layer(DefaultBodyLimit::max(state.settings.max_event_bytes)),
         );
     Router::new()
         .nest("/v1", v1)

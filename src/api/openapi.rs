@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{apps, deliveries, endpoints, event_types, events, keys, ops};
+use super::{apps, deliveries, endpoints, event_types, events, ingest, keys, ops};
 
 struct BearerAuth;
 
@@ -30,6 +30,7 @@ impl Modify for BearerAuth {
         endpoints::secret, endpoints::rotate, deliveries::recover,
         events::publish, events::publish_batch, events::list, events::get,
         deliveries::list, deliveries::get, deliveries::resend,
+        ingest::livekit,
     ),
     modifiers(&BearerAuth)
 )]

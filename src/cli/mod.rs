@@ -4,6 +4,7 @@ pub mod bench;
 mod listen;
 mod migrate;
 mod serve;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -36,6 +37,8 @@ pub enum Command {
     Migrate(serve::DatabaseArgs),
     /// A local receiver that prints each delivery and verifies its signature.
     Listen(listen::ListenArgs),
+    /// Check a captured webhook's signature in any wire format (exit status 0 when genuine).
+    Verify(verify::VerifyArgs),
     /// Measure throughput and latency against a Herald and a built-in receiver.
     Bench(bench::BenchArgs),
 }
@@ -54,6 +57,13 @@ pub fn main() -> anyhow::Result<()> {
             Command::Serve(args) => serve::run(&cli.config, args).await,
             Command::Migrate(args) => migrate::run(&cli.config, args).await,
             Command::Listen(args) => listen::run(args).await,
+            Command::Verify(args) => {
+                if verify::run(args)? {
+                    Ok(())
+                } else {
+                    std::process::exit(1)
+                }
+            }
             Command::Bench(args) => bench::run(args).await,
         }
     })

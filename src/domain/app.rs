@@ -62,6 +62,41 @@ impl Preset {
     }
 }
 
+/// The credentials a LiveKit or plugNmeet server signs its webhooks with, so Herald can accept
+/// them on `POST /v1/apps/{app}/ingest/livekit`. The secret is never shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LivekitIngest {
+    pub api_key: String,
+    #[serde(skip_serializing)]
+    pub api_secret: String,
+}
+
+/// Inbound adapters configured on an app.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Ingest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub livekit: Option<LivekitIngest>,
+}
+
+impl Ingest {
+    /// The stored form, secret included.
+    pub fn to_store(&self) -> String {
+        match &self.livekit {
+            Some(lk) => {
+                serde_json::json!({"livekit": {"api_key": lk.api_key, "api_secret": lk.api_secret}})
+                    .to_string()
+            }
+            None => "{}".to_owned(),
+        }
+    }
+
+    pub fn from_store(raw: &str) -> Self {
+        let v: serde_json::Value = serde_json::from_str(raw).unwrap_or_default();
+        let livekit = serde_json::from_value(v["livekit"].clone()).ok();
+        Self { livekit }
+    }
+}
+
 /// A tenant: one customer of the platform, owning endpoints, events and keys.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct App {
@@ -71,6 +106,7 @@ pub struct App {
     /// Free-form JSON the platform keeps with the app (its own customer id, plan, ...).
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
+    pub ingest: Ingest,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -13,7 +13,7 @@ pub mod retry;
 pub mod secret;
 pub mod ssrf;
 
-pub use app::{App, Preset};
+pub use app::{App, Ingest, LivekitIngest, Preset};
 pub use delivery::{Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger};
 pub use endpoint::{Endpoint, EndpointUrl, FormatKind, LabelFilter};
 pub use event::{Event, EventData, EventTypeName, IdempotencyKey, Labels};

@@ -21,7 +21,9 @@ pub struct Claims {
     pub iss: String,
     #[serde(default)]
     pub sub: String,
+    #[serde(default)]
     pub nbf: i64,
+    #[serde(default)]
     pub iat: i64,
     pub exp: i64,
     pub sha256: String,

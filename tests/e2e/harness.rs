@@ -187,9 +187,86 @@ impl Drop for TempDir {
     }
 }
 
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(0)
+pub fn rand_suffix() -> u64 {
+    rand::random::<u64>()
+}
+
+/// Runs a Python script of this directory with `args` and a request written as JSON
+/// (`{"headers", "body"}`) as its last argument; answers whether it exited 0, and its output.
+pub fn python_on_request(
+    script: &str,
+    args: &[&str],
+    req: &crate::receiver::Received,
+) -> (bool, String) {
+    let headers: serde_json::Map<String, Value> = req
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let body = String::from_utf8(req.body.clone()).expect("utf-8 body");
+    let path = std::env::temp_dir().join(format!(
+        "herald-req-{}-{}.json",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::write(&path, json!({"headers": headers, "body": body}).to_string())
+        .expect("write request");
+    let script = format!("{}/tests/e2e/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .arg(&path)
+        .output()
+        .expect("run python3");
+    let _ = std::fs::remove_file(&path);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Runs `herald verify` on a received request; answers whether it said genuine, and its output.
+pub fn herald_verify(
+    format: &str,
+    secret: &str,
+    key: Option<&str>,
+    headers: &[(String, String)],
+    body: &[u8],
+    at: Option<i64>,
+) -> (bool, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "herald-verify-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let block: String = headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
+    std::fs::write(dir.join("headers"), block).expect("write headers");
+    std::fs::write(dir.join("body"), body).expect("write body");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    cmd.args([
+        "verify",
+        "--format",
+        format,
+        "--secret",
+        secret,
+        "--headers",
+    ])
+    .arg(dir.join("headers"))
+    .arg("--body")
+    .arg(dir.join("body"));
+    if let Some(k) = key {
+        cmd.args(["--key", k]);
+    }
+    if let Some(t) = at {
+        cmd.args(["--at", &t.to_string()]);
+    }
+    let out = cmd.output().expect("run herald verify");
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }

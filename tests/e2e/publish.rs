@@ -1,6 +1,5 @@
 //! Delivery, signatures, retries and idempotency.
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::json;
@@ -9,35 +8,8 @@ use crate::harness::{Herald, TempDir};
 use crate::receiver::{Received, Receiver, Reply};
 
 /// Runs the `standardwebhooks` library (PyPI) over a received request.
-fn verified_by_library(secret: &str, req: &Received, dir: &std::path::Path) -> (bool, String) {
-    let headers: serde_json::Map<String, serde_json::Value> = req
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    let body = String::from_utf8(req.body.clone()).expect("utf-8 body");
-    let path = dir.join(format!("req-{}.json", rand_name()));
-    std::fs::write(&path, json!({"headers": headers, "body": body}).to_string()).expect("write");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/verify_standard.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(secret)
-        .arg(&path)
-        .output()
-        .expect("run python3");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-fn rand_name() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
+fn verified_by_library(secret: &str, req: &Received, _dir: &std::path::Path) -> (bool, String) {
+    crate::harness::python_on_request("verify_standard.py", &[secret], req)
 }
 
 #[tokio::test]

@@ -18,12 +18,16 @@ pub enum Reply {
     Slow(Duration, u16),
     /// Never answers.
     Hang,
+    /// Answers 500 to about this percentage of requests, 200 to the rest.
+    Flaky(u8),
 }
 
 #[derive(Clone, Debug)]
 pub struct Received {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The status the receiver answered (0 while it has not answered).
+    pub replied: u16,
 }
 
 impl Received {
@@ -53,7 +57,7 @@ pub struct Receiver {
 }
 
 async fn handle(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
-    let reply = {
+    let (index, reply) = {
         let mut inner = rx.inner.lock().expect("lock");
         inner.got.push(Received {
             headers: headers
@@ -61,25 +65,36 @@ async fn handle(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
                 .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
                 .collect(),
             body: body.to_vec(),
+            replied: 0,
         });
         let default = inner.default.clone().unwrap_or(Reply::Status(200));
-        inner.script.pop_front().unwrap_or(default)
+        (
+            inner.got.len() - 1,
+            inner.script.pop_front().unwrap_or(default),
+        )
     };
-    match reply {
-        Reply::Status(s) => StatusCode::from_u16(s)
-            .unwrap_or(StatusCode::OK)
-            .into_response(),
+    let status = match reply {
+        Reply::Status(s) => s,
         Reply::Slow(d, s) => {
             tokio::time::sleep(d).await;
-            StatusCode::from_u16(s)
-                .unwrap_or(StatusCode::OK)
-                .into_response()
+            s
         }
         Reply::Hang => {
             std::future::pending::<()>().await;
-            StatusCode::OK.into_response()
+            200
         }
-    }
+        Reply::Flaky(pct) => {
+            if rand::random::<u8>() % 100 < pct {
+                500
+            } else {
+                200
+            }
+        }
+    };
+    rx.inner.lock().expect("lock").got[index].replied = status;
+    StatusCode::from_u16(status)
+        .unwrap_or(StatusCode::OK)
+        .into_response()
 }
 
 impl Receiver {

@@ -4,11 +4,11 @@ use rusqlite::Row;
 
 use crate::domain::{
     App, AppId, Attempt, AttemptId, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId,
-    ErrorKind, Event, EventData, EventId, EventTypeName, IdempotencyKey, Preset, Trigger,
+    ErrorKind, Event, EventData, EventId, EventTypeName, IdempotencyKey, Ingest, Preset, Trigger,
 };
 use crate::store::{from_ms, labels_from, EndpointDoc};
 
-pub const APP_COLS: &str = "id, name, preset, metadata, created_at, updated_at";
+pub const APP_COLS: &str = "id, name, preset, metadata, created_at, updated_at, ingest";
 pub const ENDPOINT_COLS: &str = "id, app_id, enabled, doc, created_at, updated_at";
 pub const EVENT_COLS: &str =
     "id, app_id, type, data, labels, occurred_at, idempotency_key, created_at, metadata, ordering_key";
@@ -30,6 +30,7 @@ pub fn app(row: &Row<'_>) -> rusqlite::Result<App> {
         metadata: json(row.get(3)?),
         created_at: from_ms(row.get(4)?),
         updated_at: from_ms(row.get(5)?),
+        ingest: Ingest::from_store(&row.get::<_, String>(6)?),
     })
 }
 

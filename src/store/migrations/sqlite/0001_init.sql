@@ -10,6 +10,7 @@ CREATE TABLE apps (
     name       TEXT NOT NULL,
     preset     TEXT NOT NULL,
     metadata   TEXT NOT NULL,
+    ingest     TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );

@@ -1,0 +1,141 @@
+//! Building an endpoint from a request: defaults from its format, every field checked, the
+//! event names checked against the app's catalog. Shared by the API and by the endpoints
+//! the configuration file declares.
+
+use chrono::Utc;
+
+use super::endpoint_input::{parse_events, parse_format, parse_url, EndpointInput};
+use super::error::{ApiError, ApiResult};
+use super::event_types::check_known;
+use super::AppState;
+use crate::domain::endpoint::Subscription;
+use crate::domain::{
+    App, Endpoint, EndpointId, EndpointSecret, FieldError, FormatKind, LabelFilter,
+};
+use crate::formats::format_for;
+
+/// Max requests in flight per endpoint unless it says otherwise.
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 50;
+
+/// A new endpoint of `app` from `input` (not stored yet).
+pub async fn new_endpoint(
+    state: &AppState,
+    app: &App,
+    mut input: EndpointInput,
+) -> ApiResult<Endpoint> {
+    let mut errors = Vec::new();
+    let url = match input.url.take() {
+        Some(raw) => parse_url(&raw, &state.policy, state.settings.https_only)
+            .map_err(|e| errors.push(e))
+            .ok(),
+        None => {
+            errors.push(FieldError::new("url", "is required"));
+            None
+        }
+    };
+    let format = match input.format.take() {
+        Some(raw) => parse_format(&raw)?,
+        None => Some(app.preset.default_format())
+            .filter(|f| format_for(*f).is_some())
+            .unwrap_or(FormatKind::Standard),
+    };
+    let defaults = format_for(format)
+        .map(|f| f.defaults())
+        .ok_or_else(|| ApiError::field("format", "unavailable"))?;
+    let events = input.events.take().unwrap_or_else(|| vec!["*".into()]);
+    let (subscription, named) = parse_events(&events)
+        .map_err(|e| errors.push(e))
+        .unwrap_or((Subscription::Types(Default::default()), Vec::new()));
+    let secret = input
+        .parse_secret(format)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let now = Utc::now();
+    let mut ep = Endpoint {
+        id: EndpointId::new(),
+        app_id: app.id.clone(),
+        url: url
+            .clone()
+            .unwrap_or_else(|| crate::domain::EndpointUrl::from_trusted(String::new())),
+        name: String::new(),
+        description: String::new(),
+        format,
+        events: subscription,
+        filter: LabelFilter::default(),
+        headers: Default::default(),
+        timeout_ms: defaults.timeout_ms,
+        retry_schedule_s: defaults.retry_schedule,
+        max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        rate_limit_per_s: None,
+        ordering: defaults.ordering,
+        api_key: matches!(format, FormatKind::Livekit | FormatKind::Plugnmeet)
+            .then(|| super::auth::new_token("API")[..15].to_owned()),
+        include_members: false,
+        content_type: None,
+        expires_at: None,
+        enabled: true,
+        disabled_reason: None,
+        metadata: serde_json::json!({}),
+        created_at: now,
+        updated_at: now,
+        secret: secret.unwrap_or_else(|| EndpointSecret::generate(format)),
+        previous_secret: None,
+    };
+    input.apply_settings(&mut ep, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    check_known(state, app, "events", &named).await?;
+    Ok(ep)
+}
+
+/// `ep` with the fields `input` carries applied (not stored yet). The secret may be set only
+/// when `allow_secret` (the API rotates secrets through its own route).
+pub async fn patched(
+    state: &AppState,
+    app: &App,
+    mut ep: Endpoint,
+    mut input: EndpointInput,
+    allow_secret: bool,
+) -> ApiResult<Endpoint> {
+    let mut errors = Vec::new();
+    if let Some(f) = input.format.take() {
+        if FormatKind::parse(&f) != Some(ep.format) {
+            errors.push(FieldError::new(
+                "format",
+                "cannot change after creation; create a new endpoint",
+            ));
+        }
+    }
+    match input.parse_secret(ep.format) {
+        Ok(Some(_)) if !allow_secret => {
+            errors.push(FieldError::new("secret", "use POST .../secret/rotate"))
+        }
+        Ok(Some(secret)) => ep.secret = secret,
+        Ok(None) => {}
+        Err(e) => errors.push(e),
+    }
+    if let Some(raw_url) = input.url.take() {
+        match parse_url(&raw_url, &state.policy, state.settings.https_only) {
+            Ok(url) => ep.url = url,
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut named = Vec::new();
+    if let Some(events) = input.events.take() {
+        match parse_events(&events) {
+            Ok((sub, n)) => {
+                ep.events = sub;
+                named = n;
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    input.apply_settings(&mut ep, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    check_known(state, app, "events", &named).await?;
+    Ok(ep)
+}
