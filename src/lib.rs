@@ -12,6 +12,7 @@
 //!   sends each with per-endpoint limits behind an SSRF guard.
 //! - [`formats`] turns a delivery into the exact bytes and headers a platform's receivers
 //!   verify, and verifies them back.
+//! - [`ingest`] turns webhooks other systems send (a LiveKit server's) into events.
 //! - [`cli`] and [`config`] wire it together into one binary.
 
 pub mod api;

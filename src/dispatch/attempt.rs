@@ -12,9 +12,26 @@ use crate::store::{AttemptOutcome, Job};
 
 static ACTIVE: AtomicUsize = AtomicUsize::new(0);
 
-/// Requests in flight across all endpoints of this process.
+/// Deliveries being worked on (sent, or their outcome being written) in this process.
 pub fn active_requests() -> usize {
     ACTIVE.load(Ordering::Relaxed)
+}
+
+/// Counts one delivery as in progress from the moment a worker takes it until its outcome
+/// is committed, so a graceful shutdown waits for both the request and the write.
+pub struct InProgress(());
+
+impl InProgress {
+    pub fn start() -> Self {
+        ACTIVE.fetch_add(1, Ordering::Relaxed);
+        InProgress(())
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        ACTIVE.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Sends one request for `job` and turns the answer into an outcome.
@@ -47,14 +64,12 @@ pub async fn send(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptO
             .map(|(k, v)| ((*k).to_owned(), v.clone())),
     );
     let logged = redacted(&headers, format.secret_headers());
-    ACTIVE.fetch_add(1, Ordering::Relaxed);
     let timeout = Duration::from_millis(ep.timeout_ms as u64);
     let resp = dispatcher
         .inner
         .client
         .post(ep.url.as_str(), &headers, rendered.body, timeout)
         .await;
-    ACTIVE.fetch_sub(1, Ordering::Relaxed);
     metrics::histogram!("herald_attempt_duration_seconds").record(resp.duration.as_secs_f64());
     outcome::decide(job, ep, now, logged, resp)
 }

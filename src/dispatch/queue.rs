@@ -139,10 +139,10 @@ impl EndpointQueue {
 
     async fn work(self: Arc<Self>, dispatcher: Dispatcher) {
         loop {
-            let job = {
+            let (job, _in_progress) = {
                 let mut state = lock(&self.state);
                 match state.take().filter(|_| !dispatcher.stopping()) {
-                    Some(job) => job,
+                    Some(job) => (job, attempt::InProgress::start()),
                     None => {
                         state.workers -= 1;
                         return;

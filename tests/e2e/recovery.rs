@@ -173,3 +173,51 @@ async fn recover_requeues_failed_deliveries() {
         .await;
     assert_eq!(rx.count(), 6);
 }
+
+// Multi-threaded: the test blocks on the child's exit while its receiver must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_and_exits_cleanly_and_migrate_runs_alone() {
+    let dir = TempDir::new("shutdown");
+    let mut herald = Herald::start(&dir.0);
+    let rx = Receiver::start().await;
+    rx.script(vec![Reply::Slow(Duration::from_millis(700), 200)]);
+    let app = herald.create_app("standard").await;
+    herald.create_endpoint(&app, json!({"url": rx.url})).await;
+    herald
+        .publish(&app, json!({"type": "room.created", "data": {}}))
+        .await;
+    rx.wait_count(1, Duration::from_secs(5)).await;
+    // The request is in flight; SIGTERM lets it finish and record before exiting.
+    let pid = herald.child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exited = herald.child.wait().expect("wait");
+    assert!(exited.success(), "herald exited with {exited}");
+    let restarted = Herald::start(&dir.0);
+    let (_, _, list) = restarted
+        .call("GET", &format!("/v1/apps/{app}/deliveries"), None)
+        .await;
+    assert_eq!(list["data"][0]["status"], "succeeded", "{list}");
+    drop(restarted);
+
+    let fresh = dir.0.join("fresh.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args([
+            "migrate",
+            "--database",
+            &format!("sqlite://{}", fresh.display()),
+        ])
+        .env("HERALD_CONFIG", dir.0.join("absent.toml"))
+        .output()
+        .expect("migrate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 migration(s) applied"));
+    assert!(fresh.exists());
+}
