@@ -31,7 +31,11 @@ struct State {
     workers: usize,
     /// The endpoint's settings and when they were read; `None` until a worker reads them.
     endpoint: Option<(Arc<Endpoint>, std::time::Instant)>,
+    /// The token bucket of `rate_limit_per_s`, with the rate it was built for.
+    limiter: Option<(u32, Arc<Limiter>)>,
 }
+
+type Limiter = governor::DefaultDirectRateLimiter;
 
 impl State {
     fn runnable(&self) -> usize {
@@ -126,7 +130,21 @@ impl EndpointQueue {
         match dispatcher.inner.store.get_endpoint(&self.id).await {
             Ok(Some(ep)) => {
                 let ep = Arc::new(ep);
-                lock(&self.state).endpoint = Some((Arc::clone(&ep), std::time::Instant::now()));
+                let mut state = lock(&self.state);
+                state.endpoint = Some((Arc::clone(&ep), std::time::Instant::now()));
+                state.limiter = match (
+                    ep.rate_limit_per_s.and_then(std::num::NonZeroU32::new),
+                    state.limiter.take(),
+                ) {
+                    (Some(rate), Some((built, l))) if built == rate.get() => Some((built, l)),
+                    (Some(rate), _) => Some((
+                        rate.get(),
+                        Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
+                            rate,
+                        ))),
+                    )),
+                    (None, _) => None,
+                };
                 Some(ep)
             }
             Ok(None) => None,
@@ -156,6 +174,13 @@ impl EndpointQueue {
                 && self.wait_for_earlier(&dispatcher, &job).await
             {
                 continue;
+            }
+            let limiter = lock(&self.state)
+                .limiter
+                .as_ref()
+                .map(|(_, l)| Arc::clone(l));
+            if let Some(limiter) = limiter {
+                limiter.until_ready().await;
             }
             let result = match &endpoint {
                 Some(ep) if ep.enabled => attempt::send(&dispatcher, ep, &job).await,

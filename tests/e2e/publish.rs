@@ -231,3 +231,27 @@ async fn slow_receiver_times_out_and_is_logged() {
     let headers = &detail["attempts"][0]["request_headers"];
     assert_eq!(headers["webhook-signature"], "[redacted]");
 }
+
+#[tokio::test]
+async fn rate_limit_per_endpoint_spaces_out_deliveries() {
+    let dir = TempDir::new("ratelimit");
+    let herald = Herald::start(&dir.0);
+    let rx = Receiver::start().await;
+    let app = herald.create_app("standard").await;
+    herald
+        .create_endpoint(&app, json!({"url": rx.url, "rate_limit_per_s": 5}))
+        .await;
+    let started = std::time::Instant::now();
+    for n in 0..15 {
+        herald
+            .publish(&app, json!({"type": "room.created", "data": {"n": n}}))
+            .await;
+    }
+    rx.wait_count(15, Duration::from_secs(20)).await;
+    // A bucket of 5 refilled at 5 per second: the last 10 need at least 2 s between them.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1800),
+        "15 deliveries in {:?}",
+        started.elapsed()
+    );
+}
