@@ -17,7 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub struct Config {
     /// Address the HTTP API listens on.
     pub listen: String,
-    /// `sqlite://PATH`.
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`.
     pub database_url: String,
     /// Bearer token with full access; generated and printed once when absent.
     pub admin_token: Option<String>,
@@ -32,12 +32,16 @@ pub struct Config {
     pub max_batch_bytes: usize,
     /// `human` or `json`.
     pub log_format: String,
-    /// Run the dispatcher in this process.
-    pub dispatcher: bool,
+    /// What this process runs: `api`, `dispatcher` or `all`.
+    pub role: String,
+    /// Seconds a delivery held by a dispatcher stays reserved without renewal; after a
+    /// process dies, its work is taken over once this has passed.
+    pub lease_s: u64,
     /// How often the dispatcher looks for due retries when nothing woke it.
     pub poll_interval_ms: u64,
-    /// Deliveries held in memory at most (the window of due work).
-    pub dispatch_window: usize,
+    /// Deliveries held in memory at most (the window of due work). Unset: 20,000 on
+    /// SQLite; 2,000 on PostgreSQL, where every held delivery is a lease to renew.
+    pub dispatch_window: Option<usize>,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace_s: u64,
     /// Endpoints created, or brought up to date, at every start.
@@ -67,9 +71,10 @@ impl Default for Config {
             max_event_bytes: 256 * 1024,
             max_batch_bytes: 8 * 1024 * 1024,
             log_format: "human".into(),
-            dispatcher: true,
+            role: "all".into(),
+            lease_s: 30,
             poll_interval_ms: 250,
-            dispatch_window: 20_000,
+            dispatch_window: None,
             shutdown_grace_s: 10,
             static_endpoints: Vec::new(),
         }
@@ -94,6 +99,36 @@ fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
     })
 }
 
+/// What one process runs. Several processes on one PostgreSQL database can split the work:
+/// API nodes behind a load balancer, dispatcher nodes sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The HTTP API only; deliveries are left to the dispatchers of other processes.
+    Api,
+    /// The dispatcher only; HTTP serves just /healthz, /readyz and /metrics.
+    Dispatcher,
+    All,
+}
+
+impl Role {
+    pub fn parse(raw: &str) -> anyhow::Result<Role> {
+        match raw {
+            "api" => Ok(Role::Api),
+            "dispatcher" => Ok(Role::Dispatcher),
+            "all" => Ok(Role::All),
+            other => anyhow::bail!("role: '{other}' must be 'api', 'dispatcher' or 'all'"),
+        }
+    }
+
+    pub fn serves_api(self) -> bool {
+        self != Role::Dispatcher
+    }
+
+    pub fn dispatches(self) -> bool {
+        self != Role::Api
+    }
+}
+
 /// The checked configuration the server runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -105,7 +140,8 @@ pub struct Settings {
     pub max_event_bytes: usize,
     pub max_batch_bytes: usize,
     pub log_json: bool,
-    pub dispatcher: bool,
+    pub role: Role,
+    pub lease_s: u64,
     pub poll_interval_ms: u64,
     pub dispatch_window: usize,
     pub shutdown_grace_s: u64,
@@ -146,6 +182,7 @@ impl Config {
         if self.max_event_bytes < 1024 || self.max_batch_bytes < self.max_event_bytes {
             anyhow::bail!("max_event_bytes must be at least 1024 and max_batch_bytes at least max_event_bytes");
         }
+        let role = Role::parse(&self.role)?;
         if let Some(token) = &self.admin_token {
             if token.len() < 16 {
                 anyhow::bail!("admin_token: must be at least 16 characters");
@@ -153,16 +190,24 @@ impl Config {
         }
         Ok(Settings {
             listen,
-            database_url: self.database_url,
+            database_url: self.database_url.clone(),
             admin_token: self.admin_token,
             allow_destinations: allow,
             https_only: self.https_only,
             max_event_bytes: self.max_event_bytes,
             max_batch_bytes: self.max_batch_bytes,
             log_json: self.log_format == "json",
-            dispatcher: self.dispatcher,
+            role,
+            lease_s: self.lease_s.clamp(3, 3600),
             poll_interval_ms: self.poll_interval_ms.clamp(10, 60_000),
-            dispatch_window: self.dispatch_window.clamp(100, 1_000_000),
+            dispatch_window: self
+                .dispatch_window
+                .unwrap_or(if crate::store::is_postgres(&self.database_url) {
+                    2_000
+                } else {
+                    20_000
+                })
+                .clamp(100, 1_000_000),
             shutdown_grace_s: self.shutdown_grace_s,
             static_endpoints: self.static_endpoints,
         })

@@ -80,13 +80,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let policy = DestinationPolicy::new(settings.allow_destinations.clone());
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
-    let dispatcher = if settings.dispatcher {
+    let dispatcher = if settings.role.dispatches() {
         let client = HttpClient::new(policy.clone())?;
         let d = Dispatcher::new(
             Arc::clone(&store),
             client,
             settings.dispatch_window,
             Duration::from_millis(settings.poll_interval_ms),
+            Duration::from_secs(settings.lease_s),
         );
         let runner = d.clone();
         let rx = shutdown_rx.clone();

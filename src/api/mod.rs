@@ -53,6 +53,15 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let ops = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed);
+    if !state.settings.role.serves_api() {
+        return ops.with_state(state);
+    }
     let event_limit = DefaultBodyLimit::max(state.settings.max_event_bytes);
     let batch_limit = DefaultBodyLimit::max(state.settings.max_batch_bytes);
     let v1 = Router::new()
@@ -108,13 +117,7 @@ pub fn router(state: AppState) -> Router {
             "/apps/{app}/ingest/livekit",
             post(ingest::livekit).layer(DefaultBodyLimit::max(state.settings.max_event_bytes)),
         );
-    Router::new()
-        .nest("/v1", v1)
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+    ops.nest("/v1", v1)
         .route("/openapi.json", get(openapi::serve))
-        .fallback(ops::not_found)
-        .method_not_allowed_fallback(ops::method_not_allowed)
         .with_state(state)
 }

@@ -10,7 +10,8 @@ use crate::config::{Config, Settings};
 
 #[derive(Args, Default)]
 pub struct DatabaseArgs {
-    /// Database URL (`sqlite://PATH`); overrides HERALD_DATABASE_URL.
+    /// Database URL (`sqlite://PATH` or `postgres://USER@HOST/DB`); overrides
+    /// HERALD_DATABASE_URL.
     #[arg(long)]
     pub database: Option<String>,
 }
@@ -22,6 +23,9 @@ pub struct ServeArgs {
     pub listen: Option<String>,
     #[command(flatten)]
     pub db: DatabaseArgs,
+    /// What this process runs: api, dispatcher or all; overrides HERALD_ROLE.
+    #[arg(long)]
+    pub role: Option<String>,
     /// Log as JSON lines.
     #[arg(long)]
     pub log_json: bool,
@@ -32,9 +36,13 @@ pub fn settings(
     file: &Path,
     listen: Option<String>,
     db: &DatabaseArgs,
+    role: Option<String>,
     log_json: bool,
 ) -> anyhow::Result<Settings> {
     let mut flags = serde_json::Map::new();
+    if let Some(r) = role {
+        flags.insert("role".into(), r.into());
+    }
     if let Some(l) = listen {
         flags.insert("listen".into(), l.into());
     }
@@ -61,7 +69,7 @@ pub fn init_logs(json: bool) {
 }
 
 pub async fn run(file: &Path, args: ServeArgs) -> anyhow::Result<()> {
-    let settings = settings(file, args.listen, &args.db, args.log_json)?;
+    let settings = settings(file, args.listen, &args.db, args.role, args.log_json)?;
     init_logs(settings.log_json);
     crate::server::serve(settings).await
 }

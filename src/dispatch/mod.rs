@@ -25,10 +25,10 @@ use crate::store::{Job, Store};
 pub use client::{HttpClient, RESPONSE_CAP};
 use queue::EndpointQueue;
 
-/// How long a delivery taken into memory stays reserved in the store.
-const LEASE: Duration = Duration::from_secs(30);
 /// Most deliveries claimed from the store in one query.
 const CLAIM_BATCH: usize = 1000;
+/// Most leases renewed in one statement.
+const RENEW_BATCH: usize = 5000;
 
 struct Inner {
     store: Arc<dyn Store>,
@@ -38,6 +38,9 @@ struct Inner {
     /// Deliveries held in memory at most; beyond it new work waits in the store.
     window: usize,
     poll_interval: Duration,
+    /// How long a delivery taken into memory stays reserved in the store; renewed at a third
+    /// of it while the process lives.
+    lease: Duration,
     wake: Notify,
     stopping: std::sync::atomic::AtomicBool,
 }
@@ -58,6 +61,7 @@ impl Dispatcher {
         client: HttpClient,
         window: usize,
         poll_interval: Duration,
+        lease: Duration,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -67,6 +71,7 @@ impl Dispatcher {
                 owned: Mutex::new(HashSet::new()),
                 window,
                 poll_interval,
+                lease,
                 wake: Notify::new(),
                 stopping: Default::default(),
             }),
@@ -84,7 +89,7 @@ impl Dispatcher {
     }
 
     pub fn lease_until(&self) -> DateTime<Utc> {
-        Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default()
+        Utc::now() + chrono::Duration::from_std(self.inner.lease).unwrap_or_default()
     }
 
     /// Takes deliveries into memory; ones already held are ignored.
@@ -150,20 +155,55 @@ impl Dispatcher {
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "cannot release leases"),
         }
+        let renewer = tokio::spawn(self.clone().renew_leases());
+        let remote = self.inner.store.work_signal();
         loop {
             self.claim_until_full().await;
+            let remote_work = async {
+                match &remote {
+                    Some(signal) => signal.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = self.inner.wake.notified() => {}
+                _ = remote_work => {}
                 _ = tokio::time::sleep(self.inner.poll_interval) => {}
                 _ = shutdown.changed() => break,
             }
         }
+        renewer.abort();
         self.inner
             .stopping
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let deadline = tokio::time::Instant::now() + grace;
         while attempt::active_requests() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        match self.inner.store.release_own_leases().await {
+            Ok(n) if n > 0 => tracing::info!(deliveries = n, "handed back undelivered work"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot hand back leases; they end on their own"),
+        }
+    }
+
+    /// Keeps the store's leases on everything held in memory alive, so that no other process
+    /// takes over work this one is still doing, however long an endpoint's backlog is.
+    async fn renew_leases(self) {
+        let every = self.inner.lease / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            let held: Vec<DeliveryId> = lock(&self.inner.owned).iter().cloned().collect();
+            let until = self.lease_until();
+            // An empty call still counts: a shared store renews by heartbeat.
+            for chunk in held
+                .chunks(RENEW_BATCH)
+                .chain(held.is_empty().then_some(&[][..]))
+            {
+                if let Err(e) = self.inner.store.renew_leases(chunk, until).await {
+                    tracing::warn!(error = %e, "cannot renew leases");
+                }
+            }
         }
     }
 

@@ -44,6 +44,7 @@ pub fn decide(
         status: DeliveryStatus::Succeeded,
         next_attempt_at: None,
         disable_endpoint: None,
+        lease_until: None,
     };
     if success {
         return outcome;
@@ -84,5 +85,6 @@ pub fn abandoned(job: &Job) -> AttemptOutcome {
         status: DeliveryStatus::Failed,
         next_attempt_at: None,
         disable_endpoint: None,
+        lease_until: None,
     }
 }

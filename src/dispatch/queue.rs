@@ -182,10 +182,14 @@ impl EndpointQueue {
             if let Some(limiter) = limiter {
                 limiter.until_ready().await;
             }
-            let result = match &endpoint {
+            let mut result = match &endpoint {
                 Some(ep) if ep.enabled => attempt::send(&dispatcher, ep, &job).await,
                 _ => outcome::abandoned(&job),
             };
+            if job.ordering_key.is_some() && result.status == DeliveryStatus::Pending {
+                // Retried in place below: the lease must outlive the wait.
+                result.lease_until = Some(dispatcher.lease_until());
+            }
             attempt::record(&dispatcher, &job, &result).await;
             let retry_at = result
                 .next_attempt_at

@@ -6,6 +6,7 @@
 //! without the deliveries that will carry it.
 
 mod doc;
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use crate::domain::{
 
 pub use doc::EndpointDoc;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("conflict: {0}")]
     Conflict(String),
@@ -28,6 +29,16 @@ pub enum StoreError {
     Unavailable(String),
     #[error("store failure: {0}")]
     Internal(String),
+}
+
+impl StoreError {
+    /// Replaces a driver's constraint message by one that names what clashed.
+    pub fn conflict_as(self, message: impl FnOnce() -> String) -> Self {
+        match self {
+            StoreError::Conflict(_) => StoreError::Conflict(message()),
+            other => other,
+        }
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -46,6 +57,21 @@ impl From<rusqlite::Error> for StoreError {
             {
                 StoreError::Unavailable(e.to_string())
             }
+            _ => StoreError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(e.to_string())
+            }
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
             _ => StoreError::Internal(e.to_string()),
         }
     }
@@ -125,6 +151,10 @@ pub struct AttemptOutcome {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Set when the receiver asked to be disabled (410 Gone).
     pub disable_endpoint: Option<(EndpointId, String)>,
+    /// Set when the delivery stays in this process's memory to be retried there (ordered
+    /// endpoints): the store keeps it leased to this process until then, not claimable by
+    /// another at its retry time.
+    pub lease_until: Option<DateTime<Utc>>,
 }
 
 #[async_trait]
@@ -206,8 +236,21 @@ pub trait Store: Send + Sync + 'static {
     async fn blocked(&self, job: &Job) -> StoreResult<bool>;
     /// Gives a delivery held in memory back to the store, claimable at its scheduled time.
     async fn release(&self, id: &DeliveryId) -> StoreResult<()>;
-    /// Releases every lease; run at start by a store with a single owner.
+    /// Run at start: a store with a single owner (SQLite) releases every lease, since any
+    /// lease left is from a previous run; a shared store keeps them, as other processes may
+    /// be alive, and leaves them to expire.
     async fn release_leases(&self) -> StoreResult<u64>;
+    /// Run at a graceful stop: gives back what this process still holds, so that other
+    /// processes (or the next run) take it at once rather than when its lease ends.
+    async fn release_own_leases(&self) -> StoreResult<u64>;
+    /// Extends this process's leases on `ids` (deliveries it holds in memory) to `until`;
+    /// answers how many of them it holds. A shared store may renew all of them at once.
+    async fn renew_leases(&self, ids: &[DeliveryId], until: DateTime<Utc>) -> StoreResult<u64>;
+    /// Fires when another process left claimable work in a shared store (PostgreSQL
+    /// `LISTEN/NOTIFY`); `None` when only this process writes.
+    fn work_signal(&self) -> Option<Arc<tokio::sync::Notify>> {
+        None
+    }
     async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()>;
     /// Counts of pending deliveries (for readiness and metrics).
     async fn pending_count(&self) -> StoreResult<u64>;
@@ -223,9 +266,40 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         let store = sqlite::SqliteStore::open(path)?;
         return Ok(Arc::new(store));
     }
-    Err(StoreError::Unavailable(format!(
-        "unsupported database URL '{url}': expected sqlite://PATH"
-    )))
+    if is_postgres(url) {
+        return Ok(Arc::new(postgres::PgStore::open(url).await?));
+    }
+    Err(unsupported(url))
+}
+
+/// Runs the migrations of the database `url` names, and nothing else; answers how many ran.
+pub async fn migrate(url: &str) -> Result<usize, StoreError> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        return sqlite::SqliteStore::migrate_only(path);
+    }
+    if is_postgres(url) {
+        return postgres::migrate_only(url).await;
+    }
+    Err(unsupported(url))
+}
+
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn unsupported(url: &str) -> StoreError {
+    StoreError::Unavailable(format!(
+        "unsupported database URL '{url}': expected sqlite://PATH or postgres://USER@HOST/DB"
+    ))
+}
+
+/// A fresh name for this process's leases: unique per start, so a restarted process never
+/// mistakes a lease of its previous life for its own.
+pub fn new_owner() -> Arc<str> {
+    Arc::from(ulid::Ulid::new().to_string())
 }
 
 /// Milliseconds since the epoch, the store's time representation.

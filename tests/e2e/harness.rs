@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+pub use crate::db::TestDb;
+
 pub const ADMIN: &str = "test-admin-token-0123456789";
 
 /// A `herald serve` child process, killed when dropped.
@@ -17,13 +19,13 @@ pub struct Herald {
 }
 
 impl Herald {
-    /// Starts Herald on `dir/herald.db` (created if missing).
+    /// Starts Herald on the test database of `dir` (see [`TempDir`]).
     pub fn start(dir: &Path) -> Herald {
         Self::start_with(dir, &[])
     }
 
     pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Herald {
-        let db = format!("sqlite://{}", dir.join("herald.db").display());
+        let db = database_url(dir);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
             .env("HERALD_ADMIN_TOKEN", ADMIN)
@@ -166,18 +168,25 @@ impl Drop for Herald {
     }
 }
 
-/// A fresh directory for one test, removed when dropped.
-pub struct TempDir(pub PathBuf);
+/// A fresh directory and database for one test, both removed when dropped.
+pub struct TempDir(pub PathBuf, pub TestDb);
+
+/// The URL of the database [`TempDir::new`] made for `dir`.
+pub fn database_url(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("database_url")).expect("a directory made by TempDir")
+}
 
 impl TempDir {
     pub fn new(name: &str) -> TempDir {
         let dir = std::env::temp_dir().join(format!(
             "herald-e2e-{name}-{}-{}",
             std::process::id(),
-            rand_suffix()
+            rand_suffix() % 1_000_000_000
         ));
         std::fs::create_dir_all(&dir).expect("mkdir");
-        TempDir(dir)
+        let db = TestDb::new(&dir);
+        std::fs::write(dir.join("database_url"), &db.url).expect("write database_url");
+        TempDir(dir, db)
     }
 }
 

@@ -1,10 +1,16 @@
-//! End-to-end tests: each starts a real `herald` process on a random port with its own SQLite
-//! file, and real HTTP receivers that record what they get.
+//! End-to-end tests: each starts a real `herald` process on a random port with its own
+//! database, and real HTTP receivers that record what they get. The store suite drives the
+//! `Store` trait directly. Both run on SQLite, or on PostgreSQL when
+//! `HERALD_TEST_DATABASE_URL=postgres://...` names a server.
 
+mod cluster;
+mod db;
 mod formats;
 mod harness;
 mod publish;
 mod receiver;
 mod recovery;
 mod rooms;
+mod store;
+mod store_work;
 mod validation;

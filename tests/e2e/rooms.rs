@@ -59,7 +59,7 @@ async fn run_rooms(herald: &Herald, app: &str, rooms: usize, per_room: usize) ->
 }
 
 /// Per room, the sequence numbers of the first successful receipt of each event.
-fn first_successes(got: &[Received]) -> HashMap<u64, Vec<u64>> {
+pub fn first_successes(got: &[Received]) -> HashMap<u64, Vec<u64>> {
     let mut seen: HashMap<u64, Vec<u64>> = HashMap::new();
     for r in got.iter().filter(|r| r.replied == 200) {
         let body = r.json();

@@ -97,12 +97,14 @@ pub fn resend(
     app: &AppId,
     id: &DeliveryId,
     lease_until: DateTime<Utc>,
+    owner: &str,
 ) -> StoreResult<Option<Job>> {
     let now = to_ms(Utc::now());
+    let owner = (to_ms(lease_until) > now).then_some(owner);
     let n = c.execute(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, due_at = ?4, \
-         trigger = 'manual', updated_at = ?3 WHERE id = ?1 AND app_id = ?2",
-        params![id.as_str(), app.as_str(), now, to_ms(lease_until)],
+         trigger = 'manual', updated_at = ?3, lease_owner = ?5 WHERE id = ?1 AND app_id = ?2",
+        params![id.as_str(), app.as_str(), now, to_ms(lease_until), owner],
     )?;
     if n == 0 {
         return Ok(None);
@@ -118,7 +120,7 @@ pub fn recover(
 ) -> StoreResult<u64> {
     let n = c.execute(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4, due_at = ?4, \
-         trigger = 'manual', updated_at = ?4 \
+         trigger = 'manual', updated_at = ?4, lease_owner = NULL \
          WHERE endpoint_id = ?1 AND status = 'failed' AND created_at >= ?2 AND created_at < ?3",
         params![ep.as_str(), to_ms(since), to_ms(until), to_ms(Utc::now())],
     )?;
@@ -130,6 +132,7 @@ pub fn claim_due(
     now: DateTime<Utc>,
     limit: u32,
     lease_until: DateTime<Utc>,
+    owner: &str,
 ) -> StoreResult<Vec<Job>> {
     let now = to_ms(now);
     let jobs = jobs_where(
@@ -140,9 +143,10 @@ pub fn claim_due(
          ORDER BY d.due_at LIMIT ?2",
         &[&now, &limit],
     )?;
-    let mut lease = c.prepare_cached("UPDATE deliveries SET due_at = ?2 WHERE id = ?1")?;
+    let mut lease =
+        c.prepare_cached("UPDATE deliveries SET due_at = ?2, lease_owner = ?3 WHERE id = ?1")?;
     for job in &jobs {
-        lease.execute(params![job.delivery_id.as_str(), to_ms(lease_until)])?;
+        lease.execute(params![job.delivery_id.as_str(), to_ms(lease_until), owner])?;
     }
     Ok(jobs)
 }
@@ -168,7 +172,8 @@ pub fn blocked(c: &Connection, job: &Job) -> StoreResult<bool> {
 /// Gives a delivery held in memory back to the store, due at its scheduled time.
 pub fn release(c: &Connection, id: &DeliveryId) -> StoreResult<()> {
     c.execute(
-        "UPDATE deliveries SET due_at = next_attempt_at WHERE id = ?1 AND status = 'pending'",
+        "UPDATE deliveries SET due_at = next_attempt_at, lease_owner = NULL \
+         WHERE id = ?1 AND status = 'pending'",
         [id.as_str()],
     )?;
     Ok(())
@@ -176,19 +181,40 @@ pub fn release(c: &Connection, id: &DeliveryId) -> StoreResult<()> {
 
 pub fn release_leases(c: &Connection) -> StoreResult<u64> {
     let n = c.execute(
-        "UPDATE deliveries SET due_at = next_attempt_at WHERE status = 'pending' AND due_at > next_attempt_at",
+        "UPDATE deliveries SET due_at = next_attempt_at, lease_owner = NULL \
+         WHERE status = 'pending' AND lease_owner IS NOT NULL",
         [],
     )?;
     Ok(n as u64)
 }
 
-pub fn record(c: &Connection, outcomes: &[AttemptOutcome]) -> StoreResult<()> {
+/// Extends the owner's leases on `ids`; a delivery another process took over, or whose
+/// outcome was written meanwhile, is left alone.
+pub fn renew_leases(
+    c: &Connection,
+    ids: &[DeliveryId],
+    until: DateTime<Utc>,
+    owner: &str,
+) -> StoreResult<u64> {
+    let mut renew = c.prepare_cached(
+        "UPDATE deliveries SET due_at = max(coalesce(next_attempt_at, 0), ?2) \
+         WHERE id = ?1 AND lease_owner = ?3 AND status = 'pending'",
+    )?;
+    let mut n = 0;
+    for id in ids {
+        n += renew.execute(params![id.as_str(), to_ms(until), owner])?;
+    }
+    Ok(n as u64)
+}
+
+pub fn record(c: &Connection, outcomes: &[AttemptOutcome], owner: &str) -> StoreResult<()> {
     let mut insert = c.prepare_cached(&format!(
         "INSERT INTO attempts (delivery_id, {ATTEMPT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     ))?;
     let mut update = c.prepare_cached(
         "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, \
-         due_at = coalesce(?4, 0), trigger = 'scheduled', updated_at = ?5 WHERE id = ?1",
+         due_at = max(coalesce(?4, 0), coalesce(?6, 0)), lease_owner = ?7, \
+         trigger = 'scheduled', updated_at = ?5 WHERE id = ?1",
     )?;
     for o in outcomes {
         let number = match &o.attempt {
@@ -219,6 +245,8 @@ pub fn record(c: &Connection, outcomes: &[AttemptOutcome]) -> StoreResult<()> {
             number,
             o.next_attempt_at.map(to_ms),
             to_ms(Utc::now()),
+            o.lease_until.map(to_ms),
+            o.lease_until.map(|_| owner),
         ])?;
         if let Some((ep_id, reason)) = &o.disable_endpoint {
             if let Some(mut ep) = get_endpoint(c, ep_id)? {

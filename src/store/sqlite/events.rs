@@ -44,13 +44,16 @@ pub fn publish(
     app: &AppId,
     events: Vec<Event>,
     lease_until: DateTime<Utc>,
+    owner: &str,
     fanout: &FanoutCache,
 ) -> StoreResult<Vec<Published>> {
     let endpoints = fanout.endpoints(c, app)?;
+    let owner = (lease_until > Utc::now()).then_some(owner);
     let mut insert_delivery = c.prepare_cached(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
-         next_attempt_at, due_at, trigger, labels, ordering_key, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?8, ?5, ?5)",
+         next_attempt_at, due_at, trigger, labels, ordering_key, created_at, updated_at, \
+         lease_owner) \
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?8, ?5, ?5, ?9)",
     )?;
     let mut out = Vec::with_capacity(events.len());
     for event in events {
@@ -84,6 +87,7 @@ pub fn publish(
                 to_ms(lease_until),
                 labels,
                 ordering_key,
+                owner,
             ])?;
             jobs.push(Job {
                 delivery_id: id,

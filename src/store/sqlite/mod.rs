@@ -24,7 +24,10 @@ use super::{StoreError, StoreResult};
 use fanout::FanoutCache;
 use writer::Writer;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_lease_owner.sql"),
+];
 const READERS: usize = 4;
 
 pub struct SqliteStore {
@@ -32,6 +35,8 @@ pub struct SqliteStore {
     fanout: FanoutCache,
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: AtomicUsize,
+    /// This process's name on the leases it takes.
+    owner: Arc<str>,
 }
 
 /// Options carried in the URL's query: `sqlite://herald.db?synchronous=normal`.
@@ -122,6 +127,7 @@ impl SqliteStore {
             fanout,
             readers,
             next_reader: AtomicUsize::new(0),
+            owner: crate::store::new_owner(),
         })
     }
 

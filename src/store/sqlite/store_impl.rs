@@ -112,8 +112,8 @@ impl Store for SqliteStore {
         evts: Vec<Event>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Published>> {
-        let (app, fanout) = (app.clone(), self.fanout.clone());
-        self.write(move |c| events::publish(c, &app, evts, lease_until, &fanout))
+        let (app, fanout, owner) = (app.clone(), self.fanout.clone(), self.owner.clone());
+        self.write(move |c| events::publish(c, &app, evts, lease_until, &owner, &fanout))
             .await
     }
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
@@ -155,8 +155,8 @@ impl Store for SqliteStore {
         id: &DeliveryId,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<Job>> {
-        let (app, id) = (app.clone(), id.clone());
-        self.write(move |c| deliveries::resend(c, &app, &id, lease_until))
+        let (app, id, owner) = (app.clone(), id.clone(), self.owner.clone());
+        self.write(move |c| deliveries::resend(c, &app, &id, lease_until, &owner))
             .await
     }
     async fn recover(
@@ -176,7 +176,8 @@ impl Store for SqliteStore {
         limit: u32,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Job>> {
-        self.write(move |c| deliveries::claim_due(c, now, limit, lease_until))
+        let owner = self.owner.clone();
+        self.write(move |c| deliveries::claim_due(c, now, limit, lease_until, &owner))
             .await
     }
     async fn blocked(&self, job: &Job) -> StoreResult<bool> {
@@ -190,13 +191,22 @@ impl Store for SqliteStore {
     async fn release_leases(&self) -> StoreResult<u64> {
         self.write(deliveries::release_leases).await
     }
+    /// One process owns the file: all leases are this process's.
+    async fn release_own_leases(&self) -> StoreResult<u64> {
+        self.write(deliveries::release_leases).await
+    }
+    async fn renew_leases(&self, ids: &[DeliveryId], until: DateTime<Utc>) -> StoreResult<u64> {
+        let (ids, owner) = (ids.to_vec(), self.owner.clone());
+        self.write(move |c| deliveries::renew_leases(c, &ids, until, &owner))
+            .await
+    }
     async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()> {
-        let fanout = self.fanout.clone();
+        let (fanout, owner) = (self.fanout.clone(), self.owner.clone());
         self.write(move |c| {
             if outcomes.iter().any(|o| o.disable_endpoint.is_some()) {
                 fanout.clear();
             }
-            deliveries::record(c, &outcomes)
+            deliveries::record(c, &outcomes, &owner)
         })
         .await
     }

@@ -125,11 +125,9 @@ pub fn insert_event_type(c: &Connection, app: &AppId, def: &CustomEventType) -> 
         "INSERT INTO event_types (app_id, name, family, description, schema) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![app.as_str(), def.name.as_str(), def.family, def.description, schema],
     )
-    .map_err(|e| match StoreError::from(e) {
-        StoreError::Conflict(_) => {
-            StoreError::Conflict(format!("event type '{}' already exists", def.name.as_str()))
-        }
-        other => other,
+    .map_err(|e| {
+        StoreError::from(e)
+            .conflict_as(|| format!("event type '{}' already exists", def.name.as_str()))
     })?;
     Ok(())
 }

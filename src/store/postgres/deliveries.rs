@@ -1,0 +1,145 @@
+//! The delivery log, manual resends and recoveries.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
+
+use super::rows::{self, event_cols, fetch_filtered, Filter, ATTEMPT_COLS, DELIVERY_COLS};
+use crate::domain::{AppId, Attempt, Delivery, DeliveryId, EndpointId, Trigger};
+use crate::store::{to_ms, DeliveryQuery, Job, Page, StoreResult};
+
+pub async fn list(
+    pool: &PgPool,
+    app: &AppId,
+    q: &DeliveryQuery,
+    page: &Page,
+) -> StoreResult<Vec<Delivery>> {
+    let mut filter = Filter::default();
+    filter.eq("app_id", app.as_str());
+    if let Some(ep) = &q.endpoint {
+        filter.eq("endpoint_id", ep.as_str());
+    }
+    if let Some(ev) = &q.event {
+        filter.eq("event_id", ev.as_str());
+    }
+    if let Some(status) = q.status {
+        filter.eq("status", status.as_str());
+    }
+    for (k, v) in &q.labels {
+        filter.label(k, v);
+    }
+    let (tail, params) = filter.page(page);
+    let sql = format!("SELECT {DELIVERY_COLS} FROM deliveries{tail}");
+    Ok(fetch_filtered(pool, &sql, params, rows::delivery).await?)
+}
+
+pub async fn get(
+    pool: &PgPool,
+    app: &AppId,
+    id: &DeliveryId,
+) -> StoreResult<Option<(Delivery, Vec<Attempt>)>> {
+    let sql = format!("SELECT {DELIVERY_COLS} FROM deliveries WHERE id = $1 AND app_id = $2");
+    let Some(row) = sqlx::query(&sql)
+        .bind(id.as_str())
+        .bind(app.as_str())
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let sql = format!("SELECT {ATTEMPT_COLS} FROM attempts WHERE delivery_id = $1 ORDER BY number");
+    let attempts = sqlx::query(&sql)
+        .bind(id.as_str())
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(rows::attempt)
+        .collect::<sqlx::Result<_>>()?;
+    Ok(Some((rows::delivery(&row)?, attempts)))
+}
+
+/// The columns a [`Job`] is built from, for queries that return deliveries `d` joined to
+/// their events `e`.
+pub fn job_cols() -> String {
+    format!(
+        "d.id, d.endpoint_id, d.attempt_count, d.trigger, d.ordering_key, {}",
+        event_cols("e")
+    )
+}
+
+pub fn job(r: &PgRow) -> sqlx::Result<Job> {
+    let trigger: String = r.try_get(3)?;
+    Ok(Job {
+        delivery_id: DeliveryId::from_trusted(r.try_get(0)?),
+        endpoint_id: EndpointId::from_trusted(r.try_get(1)?),
+        attempt_count: r.try_get::<i32, _>(2)?.max(0) as u32,
+        trigger: Trigger::parse(&trigger),
+        ordering_key: r.try_get(4)?,
+        event: Arc::new(rows::event_at(r, 5)?),
+    })
+}
+
+pub async fn resend(
+    pool: &PgPool,
+    app: &AppId,
+    id: &DeliveryId,
+    lease_until: DateTime<Utc>,
+    owner: &str,
+) -> StoreResult<Option<Job>> {
+    let now = to_ms(Utc::now());
+    let leased = to_ms(lease_until) > now;
+    let mut tx = pool.begin().await?;
+    let sql = format!(
+        "WITH d AS (UPDATE deliveries SET status = 'pending', next_attempt_at = $3, due_at = $3, \
+         trigger = 'manual', updated_at = $3, lease_owner = $4 WHERE id = $1 AND app_id = $2 \
+         RETURNING *) SELECT {} FROM d JOIN events e ON e.id = d.event_id",
+        job_cols()
+    );
+    let row = sqlx::query(&sql)
+        .bind(id.as_str())
+        .bind(app.as_str())
+        .bind(now)
+        .bind(leased.then_some(owner))
+        .fetch_optional(&mut *tx)
+        .await?;
+    if row.is_some() && !leased {
+        super::notify_work(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(row.as_ref().map(job).transpose()?)
+}
+
+pub async fn recover(
+    pool: &PgPool,
+    ep: &EndpointId,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $4, due_at = $4, \
+         trigger = 'manual', updated_at = $4, lease_owner = NULL \
+         WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2 AND created_at < $3",
+    )
+    .bind(ep.as_str())
+    .bind(to_ms(since))
+    .bind(to_ms(until))
+    .bind(to_ms(Utc::now()))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n > 0 {
+        super::notify_work(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+pub async fn pending_count(pool: &PgPool) -> StoreResult<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE status = 'pending'")
+        .fetch_one(pool)
+        .await?;
+    Ok(n.max(0) as u64)
+}

@@ -1,0 +1,181 @@
+//! Publishing (event plus fan-out in one transaction) and the event log.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::rows::{self, event_cols, fetch_filtered, Filter};
+use super::tenants::enabled_endpoints;
+use crate::domain::endpoint::Ordering;
+use crate::domain::{AppId, DeliveryId, Endpoint, Event, EventId, IdempotencyKey, Trigger};
+use crate::store::{to_ms, EventQuery, Job, Page, Published, StoreResult};
+
+async fn find_by_key(
+    c: &mut PgConnection,
+    app: &AppId,
+    key: &IdempotencyKey,
+) -> StoreResult<Option<Event>> {
+    let sql = format!(
+        "SELECT {} FROM events e WHERE app_id = $1 AND idempotency_key = $2",
+        event_cols("e")
+    );
+    let row = sqlx::query(&sql)
+        .bind(app.as_str())
+        .bind(key.as_str())
+        .fetch_optional(c)
+        .await?;
+    Ok(row.as_ref().map(rows::event).transpose()?)
+}
+
+/// Inserts the event; answers false when its idempotency key is already taken (by a
+/// committed event, or by one this transaction waited for).
+async fn insert_event(c: &mut PgConnection, e: &Event) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO events (id, app_id, type, data, labels, occurred_at, idempotency_key, \
+         created_at, metadata, ordering_key) \
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10) \
+         ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
+    )
+    .bind(e.id.as_str())
+    .bind(e.app_id.as_str())
+    .bind(e.event_type.as_str())
+    .bind(e.data.as_str())
+    .bind(e.labels.to_json())
+    .bind(to_ms(e.occurred_at))
+    .bind(e.idempotency_key.as_ref().map(|k| k.as_str()))
+    .bind(to_ms(e.created_at))
+    .bind(e.metadata.as_ref().map(|m| m.to_string()))
+    .bind(&e.ordering_key)
+    .execute(c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Writes one pending delivery per matching endpoint in a single statement; rows get their
+/// `seq` in the order given, which is the order of `endpoints`.
+async fn insert_deliveries(
+    c: &mut PgConnection,
+    event: &Arc<Event>,
+    endpoints: &[Endpoint],
+    lease: Option<&str>,
+) -> StoreResult<Vec<Job>> {
+    let jobs: Vec<Job> = endpoints
+        .iter()
+        .filter(|ep| ep.wants(event))
+        .map(|ep| Job {
+            delivery_id: DeliveryId::new(),
+            endpoint_id: ep.id.clone(),
+            event: Arc::clone(event),
+            attempt_count: 0,
+            trigger: Trigger::Scheduled,
+            ordering_key: match ep.ordering {
+                Ordering::PerRoom => event.order_key().map(str::to_owned),
+                Ordering::None => None,
+            },
+        })
+        .collect();
+    if jobs.is_empty() {
+        return Ok(jobs);
+    }
+    let ids: Vec<&str> = jobs.iter().map(|j| j.delivery_id.as_str()).collect();
+    let eps: Vec<&str> = jobs.iter().map(|j| j.endpoint_id.as_str()).collect();
+    let keys: Vec<Option<&str>> = jobs.iter().map(|j| j.ordering_key.as_deref()).collect();
+    sqlx::query(
+        "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
+         next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, created_at, \
+         updated_at) \
+         SELECT d.id, $1, $2, d.ep, 'pending', 0, NULL, $3, $4, 'scheduled', $5::jsonb, d.key, $3, $3 \
+         FROM unnest($6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS d(id, ep, key, n) \
+         ORDER BY d.n",
+    )
+    .bind(event.app_id.as_str())
+    .bind(event.id.as_str())
+    .bind(to_ms(event.created_at))
+    .bind(lease)
+    .bind(event.labels.to_json())
+    .bind(&ids)
+    .bind(&eps)
+    .bind(&keys)
+    .execute(c)
+    .await?;
+    Ok(jobs)
+}
+
+/// Writes the events and their deliveries in one transaction: all of `events` or none.
+pub async fn publish(
+    pool: &PgPool,
+    app: &AppId,
+    events: Vec<Event>,
+    lease_until: DateTime<Utc>,
+    owner: &str,
+) -> StoreResult<Vec<Published>> {
+    let leased = lease_until > Utc::now();
+    let lease = leased.then_some(owner);
+    let mut tx = pool.begin().await?;
+    let endpoints = enabled_endpoints(&mut tx, app).await?;
+    let mut out = Vec::with_capacity(events.len());
+    let mut created_any = false;
+    for event in events {
+        if !insert_event(&mut tx, &event).await? {
+            let original = match &event.idempotency_key {
+                Some(key) => find_by_key(&mut tx, app, key).await?,
+                None => None,
+            };
+            let original = original.ok_or_else(|| {
+                crate::store::StoreError::Conflict(format!("event '{}' exists", event.id))
+            })?;
+            out.push(Published {
+                event: Arc::new(original),
+                created: false,
+                jobs: Vec::new(),
+            });
+            continue;
+        }
+        let event = Arc::new(event);
+        let jobs = insert_deliveries(&mut tx, &event, &endpoints, lease).await?;
+        created_any |= !jobs.is_empty();
+        out.push(Published {
+            event,
+            created: true,
+            jobs,
+        });
+    }
+    if created_any && !leased {
+        super::notify_work(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub async fn get_event(pool: &PgPool, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
+    let sql = format!(
+        "SELECT {} FROM events e WHERE id = $1 AND app_id = $2",
+        event_cols("e")
+    );
+    let row = sqlx::query(&sql)
+        .bind(id.as_str())
+        .bind(app.as_str())
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.as_ref().map(rows::event).transpose()?)
+}
+
+pub async fn list_events(
+    pool: &PgPool,
+    app: &AppId,
+    q: &EventQuery,
+    page: &Page,
+) -> StoreResult<Vec<Event>> {
+    let mut filter = Filter::default();
+    filter.eq("app_id", app.as_str());
+    if let Some(t) = &q.event_type {
+        filter.eq("type", t.clone());
+    }
+    for (k, v) in &q.labels {
+        filter.label(k, v);
+    }
+    let (tail, params) = filter.page(page);
+    let sql = format!("SELECT {} FROM events e{tail}", event_cols("e"));
+    Ok(fetch_filtered(pool, &sql, params, rows::event).await?)
+}

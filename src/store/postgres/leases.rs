@@ -1,0 +1,176 @@
+//! How dispatcher processes share deliveries: claims, leases, heartbeats and takeover.
+//!
+//! A delivery a process holds carries that process's name in `lease_owner`; the process
+//! itself keeps one row alive in `nodes`. Renewing is then one row per process, whatever
+//! it holds, rather than one row per delivery (which, with thousands held in memory on each
+//! node, would make renewals the heaviest writes in the cluster and deadlock with
+//! write-backs). When a node's `alive_until` passes, any other node frees its deliveries
+//! and they are claimed like new work.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use super::deliveries::{job, job_cols};
+use crate::domain::DeliveryId;
+use crate::store::{to_ms, Job, StoreResult};
+
+/// Marks this process alive until `until` (never earlier than it already is).
+pub async fn heartbeat(pool: &PgPool, owner: &str, until: DateTime<Utc>) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO nodes (owner, alive_until) VALUES ($1, $2) ON CONFLICT (owner) \
+         DO UPDATE SET alive_until = greatest(nodes.alive_until, excluded.alive_until)",
+    )
+    .bind(owner)
+    .bind(to_ms(until))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Frees the deliveries of processes not alive at `now`, and forgets those processes.
+/// `orphans` also frees deliveries whose owner has no `nodes` row at all (a process that
+/// was forgotten while it stalled, then died before its next heartbeat); that scan reads
+/// every held delivery, so it runs with renewals, not with every claim.
+pub async fn take_over(pool: &PgPool, now: DateTime<Utc>, orphans: bool) -> StoreResult<u64> {
+    let mut tx = pool.begin().await?;
+    let dead: Vec<String> =
+        sqlx::query_scalar("DELETE FROM nodes WHERE alive_until <= $1 RETURNING owner")
+            .bind(to_ms(now))
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut freed = 0;
+    if !dead.is_empty() {
+        freed += sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL \
+             WHERE lease_owner = ANY($1) AND lease_owner IS NOT NULL",
+        )
+        .bind(&dead)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    if orphans {
+        freed += sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL WHERE lease_owner IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.owner = deliveries.lease_owner)",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    if freed > 0 {
+        super::notify_work(&mut tx).await?;
+    }
+    tx.commit().await?;
+    if freed > 0 {
+        tracing::warn!(deliveries = freed, processes = ?dead, "took over the work of stopped processes");
+    }
+    Ok(freed)
+}
+
+/// Takes due deliveries no process holds: rows locked by a concurrent claim are skipped,
+/// not waited for, and a room's delivery is taken only when no earlier one of the room is
+/// still pending anywhere.
+pub async fn claim_due(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    limit: u32,
+    lease_until: DateTime<Utc>,
+    owner: &str,
+) -> StoreResult<Vec<Job>> {
+    // Taking over first: a process that missed its own heartbeat has been given up, by
+    // the others as much as by itself.
+    take_over(pool, now, false).await?;
+    heartbeat(pool, owner, lease_until).await?;
+    let sql = format!(
+        "WITH due AS ( \
+           SELECT d.id FROM deliveries d \
+           WHERE d.status = 'pending' AND d.lease_owner IS NULL AND d.due_at <= $1 \
+           AND (d.ordering_key IS NULL OR NOT EXISTS \
+             (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id \
+              AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.seq < d.seq)) \
+           ORDER BY d.due_at LIMIT $2 FOR UPDATE SKIP LOCKED), \
+         d AS (UPDATE deliveries SET lease_owner = $3 FROM due \
+           WHERE deliveries.id = due.id RETURNING deliveries.*) \
+         SELECT {} FROM d JOIN events e ON e.id = d.event_id ORDER BY d.seq",
+        job_cols()
+    );
+    let found = sqlx::query(&sql)
+        .bind(to_ms(now))
+        .bind(i64::from(limit))
+        .bind(owner)
+        .fetch_all(pool)
+        .await?;
+    Ok(found.iter().map(job).collect::<sqlx::Result<_>>()?)
+}
+
+/// Whether an earlier delivery of the same endpoint and ordering key is still pending.
+pub async fn blocked(pool: &PgPool, job: &Job) -> StoreResult<bool> {
+    let Some(key) = &job.ordering_key else {
+        return Ok(false);
+    };
+    let found: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = $1 \
+         AND p.ordering_key = $2 AND p.status = 'pending' \
+         AND p.seq < (SELECT seq FROM deliveries WHERE id = $3))",
+    )
+    .bind(job.endpoint_id.as_str())
+    .bind(key)
+    .bind(job.delivery_id.as_str())
+    .fetch_one(pool)
+    .await?;
+    Ok(found)
+}
+
+/// Gives a delivery back: claimable by any process from its due time.
+pub async fn release(pool: &PgPool, id: &DeliveryId, owner: &str) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE deliveries SET lease_owner = NULL \
+         WHERE id = $1 AND status = 'pending' AND lease_owner = $2",
+    )
+    .bind(id.as_str())
+    .bind(owner)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Renews every lease of this process with one heartbeat, takes over the work of processes
+/// that stopped, and answers how many of `ids` this process holds.
+pub async fn renew(
+    pool: &PgPool,
+    ids: &[DeliveryId],
+    until: DateTime<Utc>,
+    owner: &str,
+) -> StoreResult<u64> {
+    heartbeat(pool, owner, until).await?;
+    take_over(pool, Utc::now(), true).await?;
+    let ids: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+    let held: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM deliveries WHERE id = ANY($1) AND lease_owner = $2",
+    )
+    .bind(&ids)
+    .bind(owner)
+    .fetch_one(pool)
+    .await?;
+    Ok(held.max(0) as u64)
+}
+
+/// On a graceful stop: gives back everything this process holds, at once.
+pub async fn release_all(pool: &PgPool, owner: &str) -> StoreResult<u64> {
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query("UPDATE deliveries SET lease_owner = NULL WHERE lease_owner = $1")
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM nodes WHERE owner = $1")
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+    if n > 0 {
+        super::notify_work(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(n)
+}

@@ -1,0 +1,234 @@
+//! Group commit for attempt outcomes.
+//!
+//! Every delivery ends in a write (its attempt and its new state). One transaction per
+//! delivery would make the database's commit rate the ceiling of the whole cluster, so each
+//! process gathers the outcomes that arrive while a commit is under way and writes them in
+//! one transaction of three statements, whatever the group's size. A group that fails is
+//! written again one outcome at a time, so that one bad row cannot hold back the others.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use super::tenants::{get_endpoint, update_endpoint};
+use crate::store::{to_ms, AttemptOutcome, StoreError, StoreResult};
+
+/// Most outcomes in one transaction.
+const MAX_GROUP: usize = 512;
+/// Transactions in progress at once; each holds one pooled connection.
+const WRITERS: usize = 3;
+
+type Pending = (AttemptOutcome, oneshot::Sender<StoreResult<()>>);
+
+pub struct OutcomeWriter {
+    tx: mpsc::UnboundedSender<Pending>,
+}
+
+impl OutcomeWriter {
+    pub fn start(pool: PgPool, owner: Arc<str>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..WRITERS {
+            tokio::spawn(write_groups(
+                pool.clone(),
+                Arc::clone(&owner),
+                Arc::clone(&rx),
+            ));
+        }
+        Self { tx }
+    }
+
+    /// Queues the outcomes for the next group and waits until they are committed.
+    pub async fn record(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()> {
+        let mut answers = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            let (reply, answer) = oneshot::channel();
+            self.tx
+                .send((outcome, reply))
+                .map_err(|_| StoreError::Unavailable("the outcome writer has stopped".into()))?;
+            answers.push(answer);
+        }
+        for answer in answers {
+            answer
+                .await
+                .map_err(|_| StoreError::Unavailable("the outcome writer has stopped".into()))??;
+        }
+        Ok(())
+    }
+}
+
+async fn write_groups(
+    pool: PgPool,
+    owner: Arc<str>,
+    rx: Arc<Mutex<mpsc::UnboundedReceiver<Pending>>>,
+) {
+    let mut group: Vec<Pending> = Vec::with_capacity(MAX_GROUP);
+    loop {
+        {
+            let mut rx = rx.lock().await;
+            if rx.recv_many(&mut group, MAX_GROUP).await == 0 {
+                return;
+            }
+        }
+        let outcomes: Vec<AttemptOutcome> = group.iter().map(|(o, _)| o.clone()).collect();
+        match write(&pool, &outcomes, &owner).await {
+            Ok(()) => {
+                for (_, reply) in group.drain(..) {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            Err(e) if group.len() > 1 => {
+                tracing::warn!(error = %e, size = group.len(), "a group of outcomes failed; writing them one by one");
+                for (outcome, reply) in group.drain(..) {
+                    let _ = reply.send(write(&pool, std::slice::from_ref(&outcome), &owner).await);
+                }
+            }
+            Err(e) => {
+                for (_, reply) in group.drain(..) {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// PostgreSQL text cannot hold NUL; a receiver's body may.
+fn text(s: &str) -> String {
+    s.replace('\0', "\u{fffd}")
+}
+
+async fn write(pool: &PgPool, outcomes: &[AttemptOutcome], owner: &str) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    let attempts: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| o.attempt.as_ref().map(|a| (o, a)))
+        .collect();
+    if !attempts.is_empty() {
+        sqlx::query(
+            "INSERT INTO attempts (delivery_id, id, number, started_at, duration_ms, status_code, \
+             error_kind, response_body, request_headers, trigger) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], \
+             $6::int[], $7::text[], $8::text[], $9::text[], $10::text[])",
+        )
+        .bind(
+            attempts
+                .iter()
+                .map(|(o, _)| o.delivery_id.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            attempts
+                .iter()
+                .map(|(_, a)| a.id.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            attempts
+                .iter()
+                .map(|(_, a)| a.number as i32)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            attempts
+                .iter()
+                .map(|(_, a)| to_ms(a.started_at))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            attempts
+                .iter()
+                .map(|(_, a)| a.duration_ms as i64)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            attempts
+                .iter()
+                .map(|(_, a)| a.status_code.map(i32::from))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            attempts
+                .iter()
+                .map(|(_, a)| a.error_kind.map(|k| k.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            attempts
+                .iter()
+                .map(|(_, a)| text(&a.response_body))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            attempts
+                .iter()
+                .map(|(_, a)| text(&a.request_headers.to_string()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            attempts
+                .iter()
+                .map(|(_, a)| a.trigger.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    // An outcome that keeps its lease (an ordered retry held in memory) stays this
+    // process's while it lives.
+    sqlx::query(
+        "UPDATE deliveries d SET status = u.status, \
+         attempt_count = coalesce(u.attempt_count, d.attempt_count), \
+         next_attempt_at = u.next_at, \
+         due_at = coalesce(u.next_at, 0), \
+         lease_owner = CASE WHEN u.lease_until IS NULL THEN NULL ELSE $6 END, \
+         trigger = 'scheduled', updated_at = $7 \
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[]) \
+         AS u(id, status, attempt_count, next_at, lease_until) WHERE d.id = u.id",
+    )
+    .bind(
+        outcomes
+            .iter()
+            .map(|o| o.delivery_id.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        outcomes
+            .iter()
+            .map(|o| o.status.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        outcomes
+            .iter()
+            .map(|o| o.attempt.as_ref().map(|a| a.number as i32))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        outcomes
+            .iter()
+            .map(|o| o.next_attempt_at.map(to_ms))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        outcomes
+            .iter()
+            .map(|o| o.lease_until.map(to_ms))
+            .collect::<Vec<_>>(),
+    )
+    .bind(owner)
+    .bind(to_ms(Utc::now()))
+    .execute(&mut *tx)
+    .await?;
+    for (ep_id, reason) in outcomes.iter().filter_map(|o| o.disable_endpoint.as_ref()) {
+        if let Some(mut ep) = get_endpoint(&mut tx, ep_id).await? {
+            ep.enabled = false;
+            ep.disabled_reason = Some(reason.clone());
+            ep.updated_at = Utc::now();
+            update_endpoint(&mut tx, &ep).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

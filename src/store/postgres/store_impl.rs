@@ -1,0 +1,168 @@
+//! [`Store`] for [`PgStore`]: every call is a query or one transaction on the shared pool.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{deliveries, events, leases, tenants, PgStore};
+use crate::domain::{
+    App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
+};
+use crate::store::{
+    ApiKey, AttemptOutcome, CustomEventType, DeliveryQuery, EventQuery, Job, Page, Published,
+    Store, StoreResult,
+};
+
+#[async_trait]
+impl Store for PgStore {
+    async fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
+        tenants::meta_get(&self.pool, key).await
+    }
+    async fn meta_set(&self, key: &str, value: &str) -> StoreResult<()> {
+        tenants::meta_set(&self.pool, key, value).await
+    }
+
+    async fn create_app(&self, app: &App) -> StoreResult<()> {
+        tenants::insert_app(&self.pool, app).await
+    }
+    async fn get_app(&self, id: &AppId) -> StoreResult<Option<App>> {
+        tenants::get_app(&self.pool, id).await
+    }
+    async fn list_apps(&self, page: &Page) -> StoreResult<Vec<App>> {
+        tenants::list_apps(&self.pool, page).await
+    }
+    async fn update_app(&self, app: &App) -> StoreResult<()> {
+        tenants::update_app(&self.pool, app).await
+    }
+    async fn delete_app(&self, id: &AppId) -> StoreResult<bool> {
+        tenants::delete_app(&self.pool, id).await
+    }
+
+    async fn create_key(&self, key: &ApiKey) -> StoreResult<()> {
+        tenants::insert_key(&self.pool, key).await
+    }
+    async fn find_key(&self, token_hash: &str) -> StoreResult<Option<ApiKey>> {
+        tenants::find_key(&self.pool, token_hash).await
+    }
+    async fn delete_key(&self, app: &AppId, id: &KeyId) -> StoreResult<bool> {
+        tenants::delete_key(&self.pool, app, id).await
+    }
+
+    async fn create_event_type(&self, app: &AppId, def: &CustomEventType) -> StoreResult<()> {
+        tenants::insert_event_type(&self.pool, app, def).await
+    }
+    async fn list_event_types(&self, app: &AppId) -> StoreResult<Vec<CustomEventType>> {
+        tenants::list_event_types(&self.pool, app).await
+    }
+
+    async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
+        tenants::insert_endpoint(&self.pool, ep).await
+    }
+    async fn get_endpoint(&self, id: &EndpointId) -> StoreResult<Option<Endpoint>> {
+        let mut c = self.pool.acquire().await?;
+        tenants::get_endpoint(&mut c, id).await
+    }
+    async fn list_endpoints(&self, app: &AppId, page: &Page) -> StoreResult<Vec<Endpoint>> {
+        tenants::list_endpoints(&self.pool, app, page).await
+    }
+    async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
+        let mut c = self.pool.acquire().await?;
+        tenants::update_endpoint(&mut c, ep).await
+    }
+    async fn delete_endpoint(&self, id: &EndpointId) -> StoreResult<bool> {
+        tenants::delete_endpoint(&self.pool, id).await
+    }
+
+    async fn publish(
+        &self,
+        app: &AppId,
+        evts: Vec<Event>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Published>> {
+        self.alive_for(lease_until).await?;
+        events::publish(&self.pool, app, evts, lease_until, &self.owner).await
+    }
+    async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
+        events::get_event(&self.pool, app, id).await
+    }
+    async fn list_events(
+        &self,
+        app: &AppId,
+        q: &EventQuery,
+        page: &Page,
+    ) -> StoreResult<Vec<Event>> {
+        events::list_events(&self.pool, app, q, page).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        app: &AppId,
+        q: &DeliveryQuery,
+        page: &Page,
+    ) -> StoreResult<Vec<Delivery>> {
+        deliveries::list(&self.pool, app, q, page).await
+    }
+    async fn get_delivery(
+        &self,
+        app: &AppId,
+        id: &DeliveryId,
+    ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>> {
+        deliveries::get(&self.pool, app, id).await
+    }
+    async fn resend(
+        &self,
+        app: &AppId,
+        id: &DeliveryId,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>> {
+        self.alive_for(lease_until).await?;
+        deliveries::resend(&self.pool, app, id, lease_until, &self.owner).await
+    }
+    async fn recover(
+        &self,
+        ep: &EndpointId,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        deliveries::recover(&self.pool, ep, since, until).await
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>> {
+        leases::claim_due(&self.pool, now, limit, lease_until, &self.owner).await
+    }
+    async fn blocked(&self, job: &Job) -> StoreResult<bool> {
+        leases::blocked(&self.pool, job).await
+    }
+    async fn release(&self, id: &DeliveryId) -> StoreResult<()> {
+        leases::release(&self.pool, id, &self.owner).await
+    }
+    /// Other processes may be alive and holding leases: theirs end with their heartbeat.
+    async fn release_leases(&self) -> StoreResult<u64> {
+        Ok(0)
+    }
+    async fn release_own_leases(&self) -> StoreResult<u64> {
+        leases::release_all(&self.pool, &self.owner).await
+    }
+    async fn renew_leases(&self, ids: &[DeliveryId], until: DateTime<Utc>) -> StoreResult<u64> {
+        leases::renew(&self.pool, ids, until, &self.owner).await
+    }
+    fn work_signal(&self) -> Option<Arc<tokio::sync::Notify>> {
+        Some(Arc::clone(&self.work))
+    }
+    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()> {
+        self.outcomes.record(outcomes).await
+    }
+    async fn pending_count(&self) -> StoreResult<u64> {
+        deliveries::pending_count(&self.pool).await
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

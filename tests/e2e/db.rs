@@ -1,0 +1,80 @@
+//! The backend under test: a SQLite file per test by default, or, when
+//! `HERALD_TEST_DATABASE_URL` names a PostgreSQL server, a database per test created on it
+//! and dropped after.
+
+use std::path::Path;
+use std::process::Command;
+
+pub struct TestDb {
+    pub url: String,
+    /// The admin URL and database name to drop, for PostgreSQL.
+    pg: Option<(String, String)>,
+}
+
+/// The PostgreSQL server to test against, if one was named.
+pub fn pg_admin_url() -> Option<String> {
+    std::env::var("HERALD_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+}
+
+pub fn on_postgres() -> bool {
+    pg_admin_url().is_some()
+}
+
+fn psql(admin: &str, sql: &str) {
+    let out = Command::new("psql")
+        .args([admin, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl TestDb {
+    /// A fresh, empty database for the test running in `dir`.
+    pub fn new(dir: &Path) -> TestDb {
+        let Some(admin) = pg_admin_url() else {
+            return TestDb {
+                url: format!("sqlite://{}", dir.join("herald.db").display()),
+                pg: None,
+            };
+        };
+        let base = dir.file_name().and_then(|n| n.to_str()).unwrap_or("herald");
+        let name: String = base
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .take(60)
+            .collect();
+        psql(&admin, &format!("CREATE DATABASE \"{name}\""));
+        let mut url = url::Url::parse(&admin).expect("HERALD_TEST_DATABASE_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        TestDb {
+            url: url.to_string(),
+            pg: Some((admin, name)),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            let _ = Command::new("psql")
+                .args([
+                    admin.as_str(),
+                    "-qAtc",
+                    &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                ])
+                .output();
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The store suite, part one: configuration, publishing and the logs, through the `Store`
+//! trait of whichever backend the run tests.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use herald::domain::{
+    App, AppId, DeliveryStatus, Endpoint, EndpointId, Event, EventData, EventId, EventTypeName,
+    IdempotencyKey, Ingest, KeyId, Labels, Preset,
+};
+use herald::store::{self, ApiKey, CustomEventType, DeliveryQuery, EndpointDoc, Page, Store};
+use serde_json::json;
+
+use crate::harness::TempDir;
+
+/// A store on a fresh database, with the directory that owns it.
+pub async fn open(name: &str) -> (TempDir, Arc<dyn Store>) {
+    let dir = TempDir::new(name);
+    let store = store::open(&dir.1.url).await.expect("open the store");
+    (dir, store)
+}
+
+pub async fn app(store: &dyn Store) -> App {
+    let app = App {
+        id: AppId::new(),
+        name: "suite".into(),
+        preset: Preset::Standard,
+        metadata: json!({"plan": "pro"}),
+        ingest: Ingest::default(),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    };
+    store.create_app(&app).await.expect("create app");
+    app
+}
+
+/// An endpoint from its stored document, with `extra` fields over the defaults.
+pub async fn endpoint(store: &dyn Store, app: &App, extra: serde_json::Value) -> Endpoint {
+    let mut doc = json!({
+        "url": "https://hooks.example.com/x", "name": "", "description": "",
+        "format": "standard", "events": ["*"], "filter": {}, "headers": {},
+        "timeout_ms": 5000, "retry_schedule_s": [5, 60], "max_in_flight": 4,
+        "rate_limit_per_s": null, "ordering": "none", "disabled_reason": null,
+        "metadata": {}, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "previous_secret": null
+    });
+    for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+        doc[k] = v;
+    }
+    let doc: EndpointDoc = serde_json::from_value(doc).expect("endpoint document");
+    let ep = doc.into_endpoint(
+        EndpointId::new(),
+        app.id.clone(),
+        true,
+        Utc::now(),
+        Utc::now(),
+    );
+    store.create_endpoint(&ep).await.expect("create endpoint");
+    ep
+}
+
+pub fn event(app: &App, kind: &str, labels: &[(&str, &str)]) -> Event {
+    let labels: BTreeMap<String, String> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Event {
+        id: EventId::new(),
+        app_id: app.id.clone(),
+        event_type: EventTypeName::from_trusted(kind.into()),
+        data: EventData::from_trusted(r#"{"n": 1, "text": "caf\u00e9"}"#.into()),
+        labels: Labels::parse("labels", labels).expect("labels"),
+        occurred_at: Utc::now(),
+        idempotency_key: None,
+        metadata: None,
+        ordering_key: None,
+        created_at: Utc::now(),
+    }
+}
+
+/// No lease: the deliveries wait in the store for a claim.
+pub fn unleased() -> DateTime<Utc> {
+    DateTime::UNIX_EPOCH
+}
+
+fn page(limit: u32) -> Page {
+    Page {
+        limit,
+        before: None,
+    }
+}
+
+#[tokio::test]
+async fn store_keeps_apps_keys_event_types_and_endpoints() {
+    let (_dir, store) = open("store-tenants").await;
+    let mut app = app(store.as_ref()).await;
+    let found = store.get_app(&app.id).await.unwrap().expect("app");
+    assert_eq!(
+        (found.name.as_str(), found.metadata["plan"].as_str()),
+        ("suite", Some("pro"))
+    );
+    app.name = "renamed".into();
+    store.update_app(&app).await.unwrap();
+    assert_eq!(store.list_apps(&page(10)).await.unwrap()[0].name, "renamed");
+
+    let key = ApiKey {
+        id: KeyId::new(),
+        app_id: app.id.clone(),
+        name: "ci".into(),
+        token_hash: "ab".repeat(32),
+        created_at: Utc::now(),
+    };
+    store.create_key(&key).await.unwrap();
+    assert_eq!(
+        store.find_key(&key.token_hash).await.unwrap().unwrap().id,
+        key.id
+    );
+
+    let def = CustomEventType {
+        name: EventTypeName::from_trusted("poll.closed".into()),
+        family: "poll".into(),
+        description: "a poll closed".into(),
+        schema: Some(json!({"type": "object"})),
+    };
+    store.create_event_type(&app.id, &def).await.unwrap();
+    let again = store.create_event_type(&app.id, &def).await;
+    assert!(
+        matches!(again, Err(store::StoreError::Conflict(_))),
+        "{again:?}"
+    );
+    assert_eq!(
+        store.list_event_types(&app.id).await.unwrap()[0].schema,
+        def.schema
+    );
+
+    let mut ep = endpoint(store.as_ref(), &app, json!({"name": "first"})).await;
+    ep.name = "changed".into();
+    ep.enabled = false;
+    store.update_endpoint(&ep).await.unwrap();
+    let read = store.get_endpoint(&ep.id).await.unwrap().expect("endpoint");
+    assert_eq!((read.name.as_str(), read.enabled), ("changed", false));
+    assert_eq!(
+        store
+            .list_endpoints(&app.id, &page(10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    assert!(store.delete_app(&app.id).await.unwrap());
+    assert!(store.get_app(&app.id).await.unwrap().is_none());
+    assert!(store.find_key(&key.token_hash).await.unwrap().is_none());
+    assert!(store.get_endpoint(&ep.id).await.unwrap().is_none());
+    assert!(!store.delete_key(&app.id, &key.id).await.unwrap());
+}
+
+#[tokio::test]
+async fn store_publish_fans_out_is_idempotent_and_all_or_nothing() {
+    let (_dir, store) = open("store-publish").await;
+    let app = app(store.as_ref()).await;
+    let all = endpoint(store.as_ref(), &app, json!({})).await;
+    let joined = endpoint(
+        store.as_ref(),
+        &app,
+        json!({"events": ["participant.joined"]}),
+    )
+    .await;
+    let room = endpoint(
+        store.as_ref(),
+        &app,
+        json!({"filter": {"labels": {"room_id": "r1"}}}),
+    )
+    .await;
+
+    let mut first = event(&app, "participant.joined", &[("room_id", "r1")]);
+    first.idempotency_key = Some(IdempotencyKey::from_trusted("k-1".into()));
+    let out = store
+        .publish(&app.id, vec![first.clone()], unleased())
+        .await
+        .unwrap();
+    let mut reached: Vec<_> = out[0].jobs.iter().map(|j| j.endpoint_id.clone()).collect();
+    reached.sort();
+    let mut expected = vec![all.id.clone(), joined.id.clone(), room.id.clone()];
+    expected.sort();
+    assert_eq!(reached, expected);
+
+    // The same key returns the original, with nothing new to deliver.
+    let mut repeat = event(&app, "participant.joined", &[]);
+    repeat.idempotency_key = first.idempotency_key.clone();
+    let again = store
+        .publish(&app.id, vec![repeat], unleased())
+        .await
+        .unwrap();
+    assert!(!again[0].created && again[0].jobs.is_empty());
+    assert_eq!(again[0].event.id, first.id);
+
+    // An endpoint changed a moment ago is what the next publish fans out to.
+    let mut off = store.get_endpoint(&all.id).await.unwrap().unwrap();
+    off.enabled = false;
+    store.update_endpoint(&off).await.unwrap();
+    let left = event(&app, "participant.left", &[("room_id", "r2")]);
+    let out = store
+        .publish(&app.id, vec![left], unleased())
+        .await
+        .unwrap();
+    assert!(out[0].jobs.is_empty(), "{:?}", out[0].jobs);
+
+    // A batch that fails part-way leaves nothing behind.
+    let a = event(&app, "participant.joined", &[]);
+    let failed = store
+        .publish(&app.id, vec![a.clone(), a.clone()], unleased())
+        .await;
+    assert!(failed.is_err());
+    assert!(store.get_event(&app.id, &a.id).await.unwrap().is_none());
+
+    let stored = store
+        .get_event(&app.id, &first.id)
+        .await
+        .unwrap()
+        .expect("event");
+    assert_eq!(stored.data.as_str(), first.data.as_str());
+    assert_eq!(stored.labels.get("room_id"), Some("r1"));
+    let q = herald::store::EventQuery {
+        labels: vec![("room_id".into(), "r1".into())],
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_events(&app.id, &q, &page(10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let dq = DeliveryQuery {
+        endpoint: Some(room.id.clone()),
+        status: Some(DeliveryStatus::Pending),
+        labels: vec![("room_id".into(), "r1".into())],
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_deliveries(&app.id, &dq, &page(10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.pending_count().await.unwrap(), 3);
+}
