@@ -40,7 +40,7 @@ pub struct Config {
     /// How often the dispatcher looks for due retries when nothing woke it.
     pub poll_interval_ms: u64,
     /// Deliveries held in memory at most (the window of due work). Unset: 20,000 on
-    /// SQLite; 2,000 on PostgreSQL, where every held delivery is a lease to renew.
+    /// SQLite; 2,000 on PostgreSQL, where what one node holds the others cannot send.
     pub dispatch_window: Option<usize>,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace_s: u64,

@@ -13,7 +13,7 @@ use chrono::Utc;
 
 use super::{attempt, lock, outcome, Dispatcher};
 use crate::domain::{DeliveryStatus, Endpoint, EndpointId, Trigger};
-use crate::store::Job;
+use crate::store::{AttemptOutcome, Job};
 
 /// How long an endpoint's cached settings are trusted before they are read again.
 const SETTINGS_TTL: Duration = Duration::from_secs(30);
@@ -29,6 +29,9 @@ struct State {
     /// Keys with a job in flight or waiting to retry.
     busy: HashSet<String>,
     workers: usize,
+    /// Outcomes being written behind workers that moved on; at most `max_in_flight`, so
+    /// that what a process has sent but not yet recorded stays bounded.
+    writing: usize,
     /// The endpoint's settings and when they were read; `None` until a worker reads them.
     endpoint: Option<(Arc<Endpoint>, std::time::Instant)>,
     /// The token bucket of `rate_limit_per_s`, with the rate it was built for.
@@ -157,7 +160,7 @@ impl EndpointQueue {
 
     async fn work(self: Arc<Self>, dispatcher: Dispatcher) {
         loop {
-            let (job, _in_progress) = {
+            let (job, in_progress) = {
                 let mut state = lock(&self.state);
                 match state.take().filter(|_| !dispatcher.stopping()) {
                     Some(job) => (job, attempt::InProgress::start()),
@@ -186,29 +189,47 @@ impl EndpointQueue {
                 Some(ep) if ep.enabled => attempt::send(&dispatcher, ep, &job).await,
                 _ => outcome::abandoned(&job),
             };
-            if job.ordering_key.is_some() && result.status == DeliveryStatus::Pending {
+            let Some(key) = job.ordering_key.clone() else {
+                // Unordered: the receiver's slot is free once it answered; the write-back
+                // goes on beside the next request, so the store's commit latency does not
+                // cap what one endpoint receives.
+                if self.start_writing(endpoint.as_deref()) {
+                    let (queue, dispatcher) = (Arc::clone(&self), dispatcher.clone());
+                    tokio::spawn(async move {
+                        let _in_progress = in_progress;
+                        attempt::record(&dispatcher, &job, &result).await;
+                        settle(&dispatcher, &job, &result);
+                        lock(&queue.state).writing -= 1;
+                    });
+                } else {
+                    attempt::record(&dispatcher, &job, &result).await;
+                    settle(&dispatcher, &job, &result);
+                }
+                continue;
+            };
+            if result.status == DeliveryStatus::Pending {
                 // Retried in place below: the lease must outlive the wait.
                 result.lease_until = Some(dispatcher.lease_until());
             }
             attempt::record(&dispatcher, &job, &result).await;
-            let retry_at = result
-                .next_attempt_at
-                .filter(|_| result.status == DeliveryStatus::Pending);
-            match (&job.ordering_key, retry_at) {
-                (Some(_), Some(at)) => self.retry_in_place(&dispatcher, job, at),
-                (key, _) => {
-                    if let Some(key) = key {
-                        lock(&self.state).settle(key);
-                    }
-                    dispatcher.release(&job.delivery_id);
-                    if retry_at
-                        .is_some_and(|at| at <= Utc::now() + chrono::Duration::milliseconds(50))
-                    {
-                        dispatcher.wake();
-                    }
+            drop(in_progress);
+            match retry_at(&result) {
+                Some(at) => self.retry_in_place(&dispatcher, job, at),
+                None => {
+                    lock(&self.state).settle(&key);
+                    settle(&dispatcher, &job, &result);
                 }
             }
         }
+    }
+
+    /// Counts one more write in the background, unless `max_in_flight` are already.
+    fn start_writing(&self, endpoint: Option<&Endpoint>) -> bool {
+        let limit = endpoint.map_or(1, |ep| ep.max_in_flight.max(1) as usize);
+        let mut state = lock(&self.state);
+        let room = state.writing < limit;
+        state.writing += usize::from(room);
+        room
     }
 
     /// A fresh ordered job whose key has an earlier delivery pending outside memory (after a
@@ -257,5 +278,20 @@ impl EndpointQueue {
             }
             queue.spawn_workers(&dispatcher);
         });
+    }
+}
+
+fn retry_at(result: &AttemptOutcome) -> Option<chrono::DateTime<Utc>> {
+    result
+        .next_attempt_at
+        .filter(|_| result.status == DeliveryStatus::Pending)
+}
+
+/// After the outcome is written: the delivery leaves memory, and a retry due soon wakes the
+/// poller rather than waiting for its next round.
+fn settle(dispatcher: &Dispatcher, job: &Job, result: &AttemptOutcome) {
+    dispatcher.release(&job.delivery_id);
+    if retry_at(result).is_some_and(|at| at <= Utc::now() + chrono::Duration::milliseconds(50)) {
+        dispatcher.wake();
     }
 }

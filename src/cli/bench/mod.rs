@@ -6,14 +6,18 @@
 //!   publishers go: publish rate, delivery rate, end-to-end p50/p99;
 //! - W2: a fixed `--rate` for `--duration` seconds: end-to-end p50/p99/max;
 //! - the ceiling: the same client posting the same body straight to the receiver.
+//!
+//! With `--processes N` it starts N `herald serve` processes on `--database` (a PostgreSQL
+//! URL) instead, and publishes round-robin over them.
 
+mod nodes;
 mod receiver;
 mod workloads;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
 
 use crate::config::Config;
@@ -31,6 +35,10 @@ pub struct BenchArgs {
     /// Database URL of the in-process Herald (default: a temporary SQLite file).
     #[arg(long)]
     pub database: Option<String>,
+    /// Start this many `herald serve` processes on `--database` (PostgreSQL) instead of
+    /// one Herald in-process; publishes go round-robin over them.
+    #[arg(long)]
+    pub processes: Option<usize>,
     /// W1: number of events.
     #[arg(long, default_value_t = 100_000)]
     pub events: u64,
@@ -53,15 +61,34 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let recorder = Recorder::new(origin);
     let receiver = receiver::start(Arc::clone(&recorder)).await?;
     let dir = tempfile_dir()?;
-    let (base, token, server) = match &args.target {
-        Some(url) => (
-            url.trim_end_matches('/').to_owned(),
+    let mut nodes = None;
+    let (bases, token, server) = match (&args.target, args.processes) {
+        (Some(_), Some(_)) => bail!("--target and --processes exclude each other"),
+        (Some(url), None) => (
+            vec![url.trim_end_matches('/').to_owned()],
             args.token
                 .clone()
                 .context("--token is required with --target")?,
             None,
         ),
-        None => {
+        (None, Some(n)) => {
+            let db = match &args.database {
+                Some(db) if db.starts_with("postgres") => db.clone(),
+                _ => {
+                    bail!("--processes needs --database postgres://...: SQLite serves one process")
+                }
+            };
+            if n == 0 {
+                bail!("--processes must be at least 1");
+            }
+            crate::store::migrate(&db).await?;
+            let token = crate::api::auth::new_token("hadm_");
+            let started = nodes::Nodes::start(n, &db, &token, &dir)?;
+            let bases = started.urls.clone();
+            nodes = Some(started);
+            (bases, token, None)
+        }
+        (None, None) => {
             let token = crate::api::auth::new_token("hadm_");
             let db = args
                 .database
@@ -75,11 +102,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 ..Config::default()
             };
             let running = crate::server::start(cfg.validate()?).await?;
-            (format!("http://{}", running.addr), token, Some(running))
+            (
+                vec![format!("http://{}", running.addr)],
+                token,
+                Some(running),
+            )
         }
     };
-    let target = Target::setup(&base, &token, &format!("http://{receiver}/hook")).await?;
-    println!("herald bench: Herald at {base}, receiver at http://{receiver}/hook");
+    let target = Target::setup(&bases, &token, &format!("http://{receiver}/hook")).await?;
+    println!(
+        "herald bench: Herald at {}, receiver at http://{receiver}/hook",
+        bases.join(", ")
+    );
     println!(
         "machine: {} cores; commit {}",
         std::thread::available_parallelism()
@@ -135,6 +169,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(s) = server {
         s.stop().await;
     }
+    drop(nodes);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -9,15 +9,18 @@ use serde_json::json;
 
 use super::receiver::Recorder;
 
-/// A Herald with an app and one endpoint pointing at the receiver.
+/// A Herald (one or more nodes on one database) with an app and one endpoint pointing at
+/// the receiver. Publishes go round-robin over the nodes.
+#[derive(Clone)]
 pub struct Target {
     client: reqwest::Client,
-    publish_url: String,
+    publish_urls: Arc<[String]>,
     token: String,
 }
 
 impl Target {
-    pub async fn setup(base: &str, token: &str, hook: &str) -> anyhow::Result<Self> {
+    pub async fn setup(bases: &[String], token: &str, hook: &str) -> anyhow::Result<Self> {
+        let base = bases.first().context("no Herald to target")?;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(1024)
             .tcp_nodelay(true)
@@ -43,7 +46,10 @@ impl Target {
             .context("creating the bench endpoint")?;
         Ok(Self {
             client,
-            publish_url: format!("{base}/v1/apps/{app_id}/events"),
+            publish_urls: bases
+                .iter()
+                .map(|b| format!("{b}/v1/apps/{app_id}/events"))
+                .collect(),
             token: token.to_owned(),
         })
     }
@@ -60,7 +66,7 @@ impl Target {
     async fn publish(&self, rec: &Recorder, n: u64) -> anyhow::Result<()> {
         let resp = self
             .client
-            .post(&self.publish_url)
+            .post(&self.publish_urls[n as usize % self.publish_urls.len()])
             .bearer_auth(&self.token)
             .header("content-type", "application/json")
             .body(Self::body(rec.now_ns(), n))
@@ -109,11 +115,7 @@ pub async fn w1(
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
         let (next, rec) = (Arc::clone(&next), Arc::clone(rec));
-        let target = Target {
-            client: target.client.clone(),
-            publish_url: target.publish_url.clone(),
-            token: target.token.clone(),
-        };
+        let target = target.clone();
         tasks.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -163,11 +165,7 @@ pub async fn w2(
         ticker.tick().await;
         let rec = Arc::clone(rec);
         let failures = Arc::clone(&failures);
-        let target = Target {
-            client: target.client.clone(),
-            publish_url: target.publish_url.clone(),
-            token: target.token.clone(),
-        };
+        let target = target.clone();
         tasks.push(tokio::spawn(async move {
             if target.publish(&rec, n).await.is_err() {
                 failures.fetch_add(1, Ordering::Relaxed);

@@ -11,7 +11,7 @@ use crate::domain::endpoint::Ordering;
 use crate::domain::{AppId, DeliveryId, Endpoint, Event, EventId, IdempotencyKey, Trigger};
 use crate::store::{to_ms, EventQuery, Job, Page, Published, StoreResult};
 
-async fn find_by_key(
+pub(super) async fn find_by_key(
     c: &mut PgConnection,
     app: &AppId,
     key: &IdempotencyKey,
@@ -52,15 +52,9 @@ async fn insert_event(c: &mut PgConnection, e: &Event) -> StoreResult<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Writes one pending delivery per matching endpoint in a single statement; rows get their
-/// `seq` in the order given, which is the order of `endpoints`.
-async fn insert_deliveries(
-    c: &mut PgConnection,
-    event: &Arc<Event>,
-    endpoints: &[Endpoint],
-    lease: Option<&str>,
-) -> StoreResult<Vec<Job>> {
-    let jobs: Vec<Job> = endpoints
+/// One delivery per endpoint that wants the event, in the order of `endpoints`.
+pub(super) fn jobs_for(event: &Arc<Event>, endpoints: &[Endpoint]) -> Vec<Job> {
+    endpoints
         .iter()
         .filter(|ep| ep.wants(event))
         .map(|ep| Job {
@@ -74,7 +68,18 @@ async fn insert_deliveries(
                 Ordering::None => None,
             },
         })
-        .collect();
+        .collect()
+}
+
+/// Writes one pending delivery per matching endpoint in a single statement; rows get their
+/// `seq` in the order given, which is the order of `endpoints`.
+async fn insert_deliveries(
+    c: &mut PgConnection,
+    event: &Arc<Event>,
+    endpoints: &[Endpoint],
+    lease: Option<&str>,
+) -> StoreResult<Vec<Job>> {
+    let jobs = jobs_for(event, endpoints);
     if jobs.is_empty() {
         return Ok(jobs);
     }

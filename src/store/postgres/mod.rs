@@ -12,6 +12,7 @@ mod deliveries;
 mod events;
 mod leases;
 mod outcomes;
+mod publisher;
 mod rows;
 mod store_impl;
 mod tenants;
@@ -38,6 +39,7 @@ pub struct PgStore {
     owner: Arc<str>,
     work: Arc<Notify>,
     outcomes: outcomes::OutcomeWriter,
+    publishes: publisher::PublishWriter,
     /// Whether this process has announced itself in `nodes`, which it must before it
     /// leases anything: a lease whose owner is unknown is taken over as abandoned.
     registered: std::sync::atomic::AtomicBool,
@@ -102,6 +104,7 @@ impl PgStore {
         let owner = super::new_owner();
         Ok(Self {
             outcomes: outcomes::OutcomeWriter::start(pool.clone(), Arc::clone(&owner)),
+            publishes: publisher::PublishWriter::start(pool.clone(), Arc::clone(&owner)),
             pool,
             owner,
             work,

@@ -81,7 +81,7 @@ impl Store for PgStore {
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Published>> {
         self.alive_for(lease_until).await?;
-        events::publish(&self.pool, app, evts, lease_until, &self.owner).await
+        self.publishes.publish(app, evts, lease_until).await
     }
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
         events::get_event(&self.pool, app, id).await
