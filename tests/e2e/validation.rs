@@ -54,107 +54,70 @@ async fn bad_input_gets_problem_json_and_writes_nothing() {
         .expect("send");
     assert_eq!(resp.status().as_u16(), 400);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let problem: Value = resp.json().await.expect("a problem body");
+    assert_eq!(problem["status"], 400);
+    assert!(problem["detail"].is_string(), "{problem}");
 
-    expect_problem(
-        &herald,
-        "POST",
-        &events,
-        Some(json!({"type": "no.such.type", "data": {}})),
-        422,
-        Some("type"),
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        &events,
-        Some(json!({"type": "room.created", "data": [1, 2]})),
-        422,
-        Some("data"),
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        &events,
-        Some(json!({"type": "room.created", "data": "x"})),
-        422,
-        Some("data"),
-    )
-    .await;
-    let big = "x".repeat(300 * 1024);
-    expect_problem(
-        &herald,
-        "POST",
-        &events,
-        Some(json!({"type": "room.created", "data": {"big": big}})),
-        413,
-        None,
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        &endpoints,
-        Some(json!({"url": "not a url"})),
-        422,
-        Some("url"),
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        &endpoints,
-        Some(json!({"url": "ftp://example.com/x"})),
-        422,
-        Some("url"),
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        &endpoints,
-        Some(json!({"url": "http://example.com/x", "format": "carrier-pigeon"})),
-        422,
-        Some("format"),
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        &endpoints,
-        Some(json!({"url": "http://example.com/x", "timeout_ms": -1})),
-        422,
-        Some("timeout_ms"),
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        &endpoints,
-        Some(json!({"url": "http://example.com/x", "max_in_flight": -3})),
-        422,
-        Some("max_in_flight"),
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        &endpoints,
-        Some(json!({"url": "http://example.com/x", "retry_schedule_s": [5, -1]})),
-        422,
-        Some("retry_schedule_s[1]"),
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        &endpoints,
-        Some(json!({"url": "http://example.com/x", "events": ["room.craeted"]})),
-        422,
-        Some("events[0]"),
-    )
-    .await;
+    // Publishing: (body, status, field).
+    let bad_events = [
+        (
+            json!({"type": "no.such.type", "data": {}}),
+            422,
+            Some("type"),
+        ),
+        (
+            json!({"type": "room.created", "data": [1, 2]}),
+            422,
+            Some("data"),
+        ),
+        (
+            json!({"type": "room.created", "data": "x"}),
+            422,
+            Some("data"),
+        ),
+        (
+            json!({"type": "room.created", "data": {"big": "x".repeat(300 * 1024)}}),
+            413,
+            None,
+        ),
+    ];
+    for (body, status, field) in bad_events {
+        expect_problem(&herald, "POST", &events, Some(body), status, field).await;
+    }
+
+    // Endpoints: (body, field), each a 422.
+    let bad_endpoints = [
+        (json!({"url": "not a url"}), "url"),
+        (json!({"url": "ftp://example.com/x"}), "url"),
+        (
+            json!({"url": "http://example.com/x", "format": "carrier-pigeon"}),
+            "format",
+        ),
+        (
+            json!({"url": "http://example.com/x", "timeout_ms": -1}),
+            "timeout_ms",
+        ),
+        (
+            json!({"url": "http://example.com/x", "max_in_flight": -3}),
+            "max_in_flight",
+        ),
+        (
+            json!({"url": "http://example.com/x", "rate_limit_per_s": -1}),
+            "rate_limit_per_s",
+        ),
+        (
+            json!({"url": "http://example.com/x", "retry_schedule_s": [5, -1]}),
+            "retry_schedule_s[1]",
+        ),
+        (
+            json!({"url": "http://example.com/x", "events": ["room.craeted"]}),
+            "events[0]",
+        ),
+    ];
+    for (body, field) in bad_endpoints {
+        expect_problem(&herald, "POST", &endpoints, Some(body), 422, Some(field)).await;
+    }
+
     // A literal private address is refused, naming the setting that allows it.
     let (s, _, p) = herald
         .call(
@@ -171,67 +134,54 @@ async fn bad_input_gets_problem_json_and_writes_nothing() {
             .contains("HERALD_ALLOW_DESTINATIONS"),
         "{p}"
     );
-    expect_problem(
-        &herald,
-        "GET",
-        &format!("{events}?limit=-5"),
-        None,
-        422,
-        Some("limit"),
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "GET",
-        "/v1/apps/app_01JDX5Y8Z9A0B1C2D3E4F5G6H7",
-        None,
-        404,
-        None,
-    )
-    .await;
-    expect_problem(&herald, "GET", "/v1/apps/nonsense", None, 404, None).await;
-    expect_problem(
-        &herald,
-        "GET",
-        &format!("{events}/evt_01JDX5Y8Z9A0B1C2D3E4F5G6H7"),
-        None,
-        404,
-        None,
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "GET",
-        &format!("/v1/apps/{app}/deliveries/dlv_nope"),
-        None,
-        404,
-        None,
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        "/v1/apps",
-        Some(json!({"name": "x", "preset": "zoom"})),
-        422,
-        Some("preset"),
-    )
-    .await;
-    expect_problem(
-        &herald,
-        "POST",
-        "/v1/apps",
-        Some(json!({"name": "x", "surprise": 1})),
-        422,
-        None,
-    )
-    .await;
+
+    // Unknown apps and ids, a bad query parameter, bad apps: (method, path, body, status, field).
+    let unknown = "01JDX5Y8Z9A0B1C2D3E4F5G6H7";
+    let other = [
+        (
+            "GET",
+            format!("{events}?limit=-5"),
+            None,
+            422,
+            Some("limit"),
+        ),
+        ("GET", format!("/v1/apps/app_{unknown}"), None, 404, None),
+        ("GET", "/v1/apps/nonsense".to_owned(), None, 404, None),
+        ("GET", format!("{events}/evt_{unknown}"), None, 404, None),
+        ("GET", format!("{endpoints}/ep_{unknown}"), None, 404, None),
+        (
+            "GET",
+            format!("/v1/apps/{app}/deliveries/dlv_nope"),
+            None,
+            404,
+            None,
+        ),
+        (
+            "POST",
+            "/v1/apps".to_owned(),
+            Some(json!({"name": "x", "preset": "zoom"})),
+            422,
+            Some("preset"),
+        ),
+        (
+            "POST",
+            "/v1/apps".to_owned(),
+            Some(json!({"name": "x", "surprise": 1})),
+            422,
+            None,
+        ),
+    ];
+    for (method, path, body, status, field) in other {
+        expect_problem(&herald, method, &path, body, status, field).await;
+    }
 
     // Missing and wrong tokens.
-    let (s, ct, _) = herald.call_as("", "GET", "/v1/apps", None).await;
-    assert_eq!((s, ct.as_str()), (401, "application/problem+json"));
-    let (s, _, _) = herald.call_as("hk_wrong", "GET", "/v1/apps", None).await;
-    assert_eq!(s, 401);
+    for token in ["", "hk_wrong", "hadm_not-the-admin-token-at-all"] {
+        let (s, ct, p) = herald.call_as(token, "GET", "/v1/apps", None).await;
+        assert_eq!((s, ct.as_str()), (401, "application/problem+json"), "{p}");
+        assert_eq!(p["status"], 401);
+        assert!(p["detail"].is_string(), "{p}");
+    }
 
     // A batch with one bad event writes none of them.
     let batch = json!({"events": [
@@ -259,6 +209,16 @@ async fn bad_input_gets_problem_json_and_writes_nothing() {
         json!([]),
         "a rejected request left an endpoint behind"
     );
+    let (_, _, apps) = herald.call("GET", "/v1/apps", None).await;
+    assert_eq!(
+        apps["data"].as_array().map(Vec::len),
+        Some(1),
+        "a rejected request left an app behind: {apps}"
+    );
+    let (_, _, deliveries) = herald
+        .call("GET", &format!("/v1/apps/{app}/deliveries"), None)
+        .await;
+    assert_eq!(deliveries["data"], json!([]), "a delivery was left behind");
 
     // Still up.
     let (s, _, _) = herald.call("GET", "/healthz", None).await;
