@@ -3,6 +3,7 @@
 //! `Store` trait directly. Both run on SQLite, or on PostgreSQL when
 //! `HERALD_TEST_DATABASE_URL=postgres://...` names a server.
 
+mod bench;
 mod cluster;
 mod db;
 mod formats;

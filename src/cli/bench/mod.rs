@@ -115,7 +115,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         bases.join(", ")
     );
     println!(
-        "machine: {} cores; commit {}",
+        "machine: {} cores; herald {}",
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
