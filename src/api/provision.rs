@@ -70,6 +70,11 @@ async fn app_named(
 
 /// Creates or updates every declared endpoint; the first problem stops the start.
 pub async fn apply(state: &AppState, declared: &[StaticEndpoint]) -> anyhow::Result<()> {
+    if declared.is_empty() {
+        return Ok(());
+    }
+    // Nodes starting together on one database would otherwise each create the app.
+    let _lock = state.store.exclusive("static_endpoints").await?;
     for (i, d) in declared.iter().enumerate() {
         let at = format!("static_endpoints[{i}]");
         let app = app_named(state, &d.app, d.preset.as_deref(), &at).await?;

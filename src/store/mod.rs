@@ -157,10 +157,19 @@ pub struct AttemptOutcome {
     pub lease_until: Option<DateTime<Utc>>,
 }
 
+/// A lock held by [`Store::exclusive`] until dropped.
+pub type Exclusive = Box<dyn Send>;
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn meta_get(&self, key: &str) -> StoreResult<Option<String>>;
-    async fn meta_set(&self, key: &str, value: &str) -> StoreResult<()>;
+    /// Stores `value` under `key` unless a value is already there, and answers the stored
+    /// value: of several processes initialising one key at once, the first one wins.
+    async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String>;
+    /// Waits until no other process on this database holds the lock named `name`, then
+    /// holds it until the answer is dropped (or the process dies). For start-up work that
+    /// two processes starting together must not both do, such as creating static endpoints.
+    async fn exclusive(&self, name: &str) -> StoreResult<Exclusive>;
 
     async fn create_app(&self, app: &App) -> StoreResult<()>;
     async fn get_app(&self, id: &AppId) -> StoreResult<Option<App>>;

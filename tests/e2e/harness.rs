@@ -16,6 +16,8 @@ pub struct Herald {
     pub child: Child,
     pub base: String,
     pub client: reqwest::Client,
+    /// What the process printed before it listened (e.g. a generated admin token).
+    pub startup: Vec<String>,
 }
 
 impl Herald {
@@ -24,6 +26,7 @@ impl Herald {
         Self::start_with(dir, &[])
     }
 
+    /// Starts Herald with extra environment variables; an empty value removes the variable.
     pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Herald {
         let db = database_url(dir);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
@@ -36,11 +39,16 @@ impl Herald {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (k, v) in env {
-            cmd.env(k, v);
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let mut child = cmd.spawn().expect("spawn herald");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let mut startup = Vec::new();
         let base = loop {
             let line = lines
                 .next()
@@ -49,6 +57,7 @@ impl Herald {
             if let Some(url) = line.strip_prefix("Herald listening on ") {
                 break url.trim().to_owned();
             }
+            startup.push(line);
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
@@ -60,6 +69,7 @@ impl Herald {
             child,
             base,
             client,
+            startup,
         }
     }
 

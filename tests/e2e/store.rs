@@ -250,3 +250,32 @@ async fn store_publish_fans_out_is_idempotent_and_all_or_nothing() {
     );
     assert_eq!(store.pending_count().await.unwrap(), 3);
 }
+
+#[tokio::test]
+async fn store_meta_keeps_the_first_value_and_exclusive_excludes_other_processes() {
+    let (dir, store) = open("store-meta").await;
+    assert_eq!(store.meta_get("k").await.expect("get"), None);
+    assert_eq!(store.meta_init("k", "first").await.expect("init"), "first");
+    assert_eq!(store.meta_init("k", "second").await.expect("init"), "first");
+    assert_eq!(
+        store.meta_get("k").await.expect("get").as_deref(),
+        Some("first")
+    );
+
+    let held = store.exclusive("suite").await.expect("lock");
+    if !crate::db::on_postgres() {
+        return; // one process per SQLite file: nobody else to exclude
+    }
+    // A second store on the same database stands in for a second process.
+    let other = store::open(&dir.1.url).await.expect("open again");
+    let wait = std::time::Duration::from_millis(500);
+    let blocked = tokio::time::timeout(wait, other.exclusive("suite")).await;
+    assert!(blocked.is_err(), "the lock was taken twice");
+    let free = tokio::time::timeout(wait, other.exclusive("another")).await;
+    assert!(free.is_ok(), "a lock of another name waited");
+    drop(held);
+    let taken = tokio::time::timeout(std::time::Duration::from_secs(10), other.exclusive("suite"))
+        .await
+        .expect("the lock is free once dropped");
+    taken.expect("lock");
+}

@@ -10,8 +10,8 @@ use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
-    ApiKey, AttemptOutcome, CustomEventType, DeliveryQuery, EventQuery, Job, Page, Published,
-    Store, StoreResult,
+    ApiKey, AttemptOutcome, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job, Page,
+    Published, Store, StoreResult,
 };
 
 #[async_trait]
@@ -19,8 +19,18 @@ impl Store for PgStore {
     async fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
         tenants::meta_get(&self.pool, key).await
     }
-    async fn meta_set(&self, key: &str, value: &str) -> StoreResult<()> {
-        tenants::meta_set(&self.pool, key, value).await
+    async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String> {
+        tenants::meta_init(&self.pool, key, value).await
+    }
+    async fn exclusive(&self, name: &str) -> StoreResult<Exclusive> {
+        // A session-level advisory lock on a connection taken out of the pool: dropping
+        // the connection closes it, and the server releases the lock with the session.
+        let mut conn = self.pool.acquire().await?.detach();
+        sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
+            .bind(name)
+            .execute(&mut conn)
+            .await?;
+        Ok(Box::new(conn))
     }
 
     async fn create_app(&self, app: &App) -> StoreResult<()> {

@@ -15,15 +15,16 @@ pub async fn meta_get(pool: &PgPool, key: &str) -> StoreResult<Option<String>> {
         .await?)
 }
 
-pub async fn meta_set(pool: &PgPool, key: &str, value: &str) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
-    )
-    .bind(key)
-    .bind(value)
-    .execute(pool)
-    .await?;
-    Ok(())
+pub async fn meta_init(pool: &PgPool, key: &str, value: &str) -> StoreResult<String> {
+    sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(key)
+        .bind(value)
+        .execute(pool)
+        .await?;
+    Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+        .bind(key)
+        .fetch_one(pool)
+        .await?)
 }
 
 pub async fn insert_app(pool: &PgPool, app: &App) -> StoreResult<()> {

@@ -8,8 +8,8 @@ use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
-    ApiKey, AttemptOutcome, CustomEventType, DeliveryQuery, EventQuery, Job, Page, Published,
-    Store, StoreResult,
+    ApiKey, AttemptOutcome, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job, Page,
+    Published, Store, StoreResult,
 };
 
 #[async_trait]
@@ -18,10 +18,16 @@ impl Store for SqliteStore {
         let key = key.to_owned();
         self.read(move |c| tenants::meta_get(c, &key)).await
     }
-    async fn meta_set(&self, key: &str, value: &str) -> StoreResult<()> {
+    async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String> {
         let (key, value) = (key.to_owned(), value.to_owned());
-        self.write(move |c| tenants::meta_set(c, &key, &value))
+        self.write(move |c| tenants::meta_init(c, &key, &value))
             .await
+    }
+    async fn exclusive(&self, name: &str) -> StoreResult<Exclusive> {
+        // One process owns a SQLite file (its writer thread serialises every write), and
+        // start-up runs once per process, so there is nobody to exclude.
+        let _ = name;
+        Ok(Box::new(()))
     }
 
     async fn create_app(&self, app: &App) -> StoreResult<()> {

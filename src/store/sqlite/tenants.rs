@@ -13,12 +13,12 @@ pub fn meta_get(c: &Connection, key: &str) -> StoreResult<Option<String>> {
     )
 }
 
-pub fn meta_set(c: &Connection, key: &str, value: &str) -> StoreResult<()> {
+pub fn meta_init(c: &Connection, key: &str, value: &str) -> StoreResult<String> {
     c.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
         [key, value],
     )?;
-    Ok(())
+    Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))?)
 }
 
 pub fn insert_app(c: &Connection, app: &App) -> StoreResult<()> {
