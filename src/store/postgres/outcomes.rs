@@ -176,8 +176,9 @@ async fn write(pool: &PgPool, outcomes: &[AttemptOutcome], owner: &str) -> Store
         .await?;
     }
     // An outcome that keeps its lease (an ordered retry held in memory) stays this
-    // process's while it lives.
-    sqlx::query(
+    // process's while it lives. Each row answers whether it settled the head of a room
+    // whose next delivery waits in the store, free for any process to claim.
+    let unblocked: Vec<bool> = sqlx::query_scalar(
         "UPDATE deliveries d SET status = u.status, \
          attempt_count = coalesce(u.attempt_count, d.attempt_count), \
          next_attempt_at = u.next_at, \
@@ -185,7 +186,11 @@ async fn write(pool: &PgPool, outcomes: &[AttemptOutcome], owner: &str) -> Store
          lease_owner = CASE WHEN u.lease_until IS NULL THEN NULL ELSE $6 END, \
          trigger = 'scheduled', updated_at = $7 \
          FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[]) \
-         AS u(id, status, attempt_count, next_at, lease_until) WHERE d.id = u.id",
+         AS u(id, status, attempt_count, next_at, lease_until) WHERE d.id = u.id \
+         RETURNING d.ordering_key IS NOT NULL AND d.status <> 'pending' AND EXISTS \
+           (SELECT 1 FROM deliveries n WHERE n.endpoint_id = d.endpoint_id \
+            AND n.ordering_key = d.ordering_key AND n.status = 'pending' \
+            AND n.lease_owner IS NULL AND n.seq > d.seq)",
     )
     .bind(
         outcomes
@@ -219,8 +224,13 @@ async fn write(pool: &PgPool, outcomes: &[AttemptOutcome], owner: &str) -> Store
     )
     .bind(owner)
     .bind(to_ms(Utc::now()))
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
+    if unblocked.contains(&true) {
+        // The room's next delivery may have been published on, and released by, another
+        // process: wake whichever dispatcher is free rather than wait for its next poll.
+        super::notify_work(&mut tx).await?;
+    }
     for (ep_id, reason) in outcomes.iter().filter_map(|o| o.disable_endpoint.as_ref()) {
         if let Some(mut ep) = get_endpoint(&mut tx, ep_id).await? {
             ep.enabled = false;
