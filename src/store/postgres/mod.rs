@@ -4,9 +4,9 @@
 //! process can change anything. Processes share work through leases on deliveries: a claim
 //! takes due rows with `FOR UPDATE SKIP LOCKED`, so two dispatchers never take the same row,
 //! and stamps them with this process's owner name, which a heartbeat keeps alive; a process
-//! that dies stops beating, and its rows are freed for the others (see `leases`). Writers that leave work for others
-//! `NOTIFY` them, and each process `LISTEN`s, so an API-only node's publish starts a
-//! dispatcher elsewhere at once rather than at its next poll.
+//! that dies stops beating, and its rows are freed for the others (see `leases`). Writers
+//! that leave work for others `NOTIFY` them, and each process `LISTEN`s, so an API-only
+//! node's publish starts a dispatcher elsewhere at once rather than at its next poll.
 
 mod deliveries;
 mod events;
@@ -49,7 +49,14 @@ async fn connect(url: &str) -> StoreResult<PgPool> {
     let options: PgConnectOptions = url
         .parse()
         .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?;
-    let options = options.application_name("herald");
+    // Every statement is planned for the table as it is when it runs. With cached generic
+    // plans, a statement first prepared on a new, empty database keeps the sequential scan
+    // that suited the empty table (until the next ANALYZE), and write-backs that should
+    // touch a few rows by key read the whole deliveries table: W1 on a fresh database went
+    // from about 4,300 to 6,400 events/s delivered, p99 from seconds to 20 ms.
+    let options = options
+        .application_name("herald")
+        .options([("plan_cache_mode", "force_custom_plan")]);
     PgPoolOptions::new()
         .max_connections(POOL_SIZE)
         .acquire_timeout(Duration::from_secs(10))
