@@ -37,12 +37,12 @@ fn insert_event(c: &Connection, e: &Event) -> StoreResult<()> {
     Ok(())
 }
 
-/// Writes the events and one pending delivery per matching endpoint. Runs inside the writer's
-/// savepoint, so a failure anywhere leaves none of `events` behind.
+/// Writes the events and one pending delivery per matching endpoint. A failure anywhere
+/// makes the writer undo all of this write's rows, so none of `events` is left behind.
 pub fn publish(
     c: &Connection,
     app: &AppId,
-    events: Vec<Event>,
+    events: &[Event],
     lease_until: DateTime<Utc>,
     owner: &str,
     fanout: &FanoutCache,
@@ -67,8 +67,8 @@ pub fn publish(
                 continue;
             }
         }
-        insert_event(c, &event)?;
-        let event = Arc::new(event);
+        insert_event(c, event)?;
+        let event = Arc::new(event.clone());
         let now = to_ms(event.created_at);
         let labels = event.labels.to_json();
         let mut jobs = Vec::new();

@@ -2,9 +2,9 @@
 //!
 //! SQLite allows one writer at a time, and each commit costs a sync. Rather than let request
 //! handlers contend for the write lock, every write is sent to a single thread that takes
-//! whatever writes are waiting and commits them in one transaction, each inside its own
-//! savepoint so one failing write does not undo its neighbours. Under load this turns
-//! thousands of syncs a second into a few dozen. Reads run in parallel on a small pool.
+//! whatever writes are waiting and commits them in one transaction; one failing write does
+//! not undo its neighbours (see `writer`). Under load this turns thousands of syncs a
+//! second into a few dozen. Reads run in parallel on a small pool.
 
 mod deliveries;
 mod events;
@@ -154,10 +154,11 @@ impl SqliteStore {
         .map_err(|e| StoreError::Internal(format!("reader task failed: {e}")))?
     }
 
+    /// Runs `f` in the writer's next group; `f` may run more than once (see `writer`).
     async fn write<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+        F: FnMut(&Connection) -> StoreResult<R> + Send + 'static,
     {
         self.writer.run(f).await
     }

@@ -119,7 +119,7 @@ impl Store for SqliteStore {
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Published>> {
         let (app, fanout, owner) = (app.clone(), self.fanout.clone(), self.owner.clone());
-        self.write(move |c| events::publish(c, &app, evts, lease_until, &owner, &fanout))
+        self.write(move |c| events::publish(c, &app, &evts, lease_until, &owner, &fanout))
             .await
     }
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
