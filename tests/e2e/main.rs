@@ -10,6 +10,7 @@ mod db;
 mod formats;
 mod harness;
 mod publish;
+mod readme;
 mod receiver;
 mod recovery;
 mod rooms;
