@@ -122,16 +122,24 @@ pub async fn blocked(pool: &PgPool, job: &Job) -> StoreResult<bool> {
     Ok(found)
 }
 
-/// Gives a delivery back: claimable by any process from its due time.
+/// Gives a delivery back: claimable by any process from its due time, and the others are
+/// told. (A room's next delivery is given back when its head is pending elsewhere; should
+/// that head settle at this very moment, this notice is the one that arrives last.)
 pub async fn release(pool: &PgPool, id: &DeliveryId, owner: &str) -> StoreResult<()> {
-    sqlx::query(
+    let mut tx = pool.begin().await?;
+    let freed = sqlx::query(
         "UPDATE deliveries SET lease_owner = NULL \
          WHERE id = $1 AND status = 'pending' AND lease_owner = $2",
     )
     .bind(id.as_str())
     .bind(owner)
-    .execute(pool)
-    .await?;
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if freed > 0 {
+        super::notify_work(&mut tx).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

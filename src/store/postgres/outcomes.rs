@@ -177,7 +177,9 @@ async fn write(pool: &PgPool, outcomes: &[AttemptOutcome], owner: &str) -> Store
     }
     // An outcome that keeps its lease (an ordered retry held in memory) stays this
     // process's while it lives. Each row answers whether it settled the head of a room
-    // whose next delivery waits in the store, free for any process to claim.
+    // with a later delivery pending: if another process is giving that one back to the
+    // store at this moment, neither transaction sees the other's change, so the notice
+    // goes whether or not it is leased (see also `leases::release`).
     let unblocked: Vec<bool> = sqlx::query_scalar(
         "UPDATE deliveries d SET status = u.status, \
          attempt_count = coalesce(u.attempt_count, d.attempt_count), \
@@ -189,8 +191,7 @@ async fn write(pool: &PgPool, outcomes: &[AttemptOutcome], owner: &str) -> Store
          AS u(id, status, attempt_count, next_at, lease_until) WHERE d.id = u.id \
          RETURNING d.ordering_key IS NOT NULL AND d.status <> 'pending' AND EXISTS \
            (SELECT 1 FROM deliveries n WHERE n.endpoint_id = d.endpoint_id \
-            AND n.ordering_key = d.ordering_key AND n.status = 'pending' \
-            AND n.lease_owner IS NULL AND n.seq > d.seq)",
+            AND n.ordering_key = d.ordering_key AND n.status = 'pending' AND n.seq > d.seq)",
     )
     .bind(
         outcomes

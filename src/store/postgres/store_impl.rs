@@ -11,7 +11,7 @@ use crate::domain::{
 };
 use crate::store::{
     ApiKey, AttemptOutcome, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job, Page,
-    Published, Store, StoreResult,
+    Published, Store, StoreError, StoreResult,
 };
 
 #[async_trait]
@@ -25,11 +25,21 @@ impl Store for PgStore {
     async fn exclusive(&self, name: &str) -> StoreResult<Exclusive> {
         // A session-level advisory lock on a connection taken out of the pool: dropping
         // the connection closes it, and the server releases the lock with the session.
+        // A stalled holder keeps its session until TCP gives up on it: wait a bounded time.
         let mut conn = self.pool.acquire().await?.detach();
-        sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
-            .bind(name)
+        sqlx::query("SET lock_timeout = '60s'")
             .execute(&mut conn)
             .await?;
+        sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
+            .bind(super::LOCK_SPACE)
+            .bind(name)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "another Herald process has held the lock '{name}' for a minute: {e}"
+                ))
+            })?;
         Ok(Box::new(conn))
     }
 

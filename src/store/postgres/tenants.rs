@@ -16,11 +16,15 @@ pub async fn meta_get(pool: &PgPool, key: &str) -> StoreResult<Option<String>> {
 }
 
 pub async fn meta_init(pool: &PgPool, key: &str, value: &str) -> StoreResult<String> {
-    sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-        .bind(key)
-        .bind(value)
-        .execute(pool)
-        .await?;
+    let inserted =
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(value.to_owned());
+    }
     Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
         .bind(key)
         .fetch_one(pool)

@@ -3,10 +3,10 @@
 //! A group runs first without savepoints: a savepoint makes SQLite copy every page a
 //! write touches into its statement journal, which for a publish (a row and its indexes in
 //! two tables) cost about a sixth of the whole W1 throughput. Writes almost never fail, so
-//! the group is only run again, each write inside its own savepoint, when one of them did:
-//! the failed transaction is rolled back whole, and the careful run commits the others.
-//! That is why a write must be safe to run more than once (`FnMut`): only the run that
-//! commits, or the last one, is reported.
+//! the group is only run again, with a savepoint around each write from the failed one on,
+//! when one of them did: the failed transaction is rolled back whole, and the second run
+//! commits the others. That is why a write must be safe to run more than once (`FnMut`):
+//! only the run that commits, or the last one, is reported.
 
 use std::sync::mpsc as std_mpsc;
 
@@ -122,9 +122,12 @@ fn run_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Writes the group in one transaction: at once if every write succeeds, else again with a
-/// savepoint around each write so that only the failed ones are undone. An error here is
-/// the transaction's (it could not begin or commit): nothing of the group was written.
+/// Writes the group in one transaction: at once if every write succeeds. When write `k`
+/// fails, the transaction is rolled back and run again: the writes before `k` as they were,
+/// and from `k` on each inside a savepoint, so that only the failed ones are undone. Should
+/// an earlier write fail this time, the savepoints start there; each round starts them
+/// earlier, so this ends. An error here is the transaction's (it could not begin or
+/// commit): nothing of the group was written.
 fn commit_group(
     conn: &Connection,
     group: &mut [Box<dyn Write>],
@@ -134,13 +137,14 @@ fn commit_group(
         rollback(conn, fanout);
         StoreError::Unavailable(format!("the write transaction failed: {e}"))
     };
-    if !run_group(conn, group, false).map_err(lost)? {
+    let mut careful_from = group.len();
+    while let Some(failed) = run_group(conn, group, careful_from).map_err(lost)? {
         rollback(conn, fanout);
         if group.len() == 1 {
             // Alone in its group: its own error is the answer, and nothing was written.
             return Ok(());
         }
-        run_group(conn, group, true).map_err(lost)?;
+        careful_from = failed;
     }
     run_cached(conn, "COMMIT").map_err(|e| {
         tracing::error!(error = %e, "group commit failed");
@@ -148,16 +152,21 @@ fn commit_group(
     })
 }
 
-/// Runs every write inside one open transaction. Without savepoints, stops at the first
-/// failure and answers `false`; the caller must then roll back.
-fn run_group(conn: &Connection, group: &mut [Box<dyn Write>], careful: bool) -> StoreResult<bool> {
+/// Runs the writes inside one new transaction, those from `careful_from` on each inside a
+/// savepoint. Answers the index of a write before `careful_from` that failed, at which it
+/// stopped (the caller must then roll back), or `None` when every write ran.
+fn run_group(
+    conn: &Connection,
+    group: &mut [Box<dyn Write>],
+    careful_from: usize,
+) -> StoreResult<Option<usize>> {
     conn.execute_batch("BEGIN IMMEDIATE").inspect_err(|e| {
         tracing::error!(error = %e, "cannot begin a write transaction");
     })?;
-    for write in group.iter_mut() {
-        if !careful {
+    for (i, write) in group.iter_mut().enumerate() {
+        if i < careful_from {
             if !write.run(conn) {
-                return Ok(false);
+                return Ok(Some(i));
             }
             continue;
         }
@@ -167,11 +176,16 @@ fn run_group(conn: &Connection, group: &mut [Box<dyn Write>], careful: bool) -> 
         }
         run_cached(conn, "RELEASE w")?;
     }
-    Ok(true)
+    Ok(None)
 }
 
 fn rollback(conn: &Connection, fanout: &FanoutCache) {
-    let _ = conn.execute_batch("ROLLBACK");
+    if let Err(e) = conn.execute_batch("ROLLBACK") {
+        if !conn.is_autocommit() {
+            // Every later BEGIN would fail: say so loudly rather than fail each write quietly.
+            tracing::error!(error = %e, "cannot roll back the write transaction");
+        }
+    }
     // Anything cached from inside the rolled-back transaction is not in the database.
     fanout.clear();
 }
@@ -248,7 +262,8 @@ mod tests {
         for (i, r) in results.iter().enumerate().filter(|(i, _)| *i != 3) {
             assert!(r.is_ok(), "write {i}: {r:?}");
         }
-        // The writes before the failure ran twice: once optimistically, once carefully.
+        // The writes up to the failure ran twice: once as a plain group, then again, the
+        // failed one and those after it each inside a savepoint.
         assert_eq!(runs.load(Ordering::Relaxed), 4 + 5);
 
         // Alone in its group, a failing write leaves nothing behind either.
