@@ -104,10 +104,7 @@ pub async fn resend(
         .bind(leased.then_some(owner))
         .fetch_optional(&mut *tx)
         .await?;
-    if row.is_some() && !leased {
-        super::notify_work(&mut tx).await?;
-    }
-    tx.commit().await?;
+    super::commit_notifying(tx, row.is_some() && !leased).await?;
     Ok(row.as_ref().map(job).transpose()?)
 }
 
@@ -130,10 +127,7 @@ pub async fn recover(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    if n > 0 {
-        super::notify_work(&mut tx).await?;
-    }
-    tx.commit().await?;
+    super::commit_notifying(tx, n > 0).await?;
     Ok(n)
 }
 

@@ -58,10 +58,7 @@ pub async fn take_over(pool: &PgPool, now: DateTime<Utc>, orphans: bool) -> Stor
         .await?
         .rows_affected();
     }
-    if freed > 0 {
-        super::notify_work(&mut tx).await?;
-    }
-    tx.commit().await?;
+    super::commit_notifying(tx, freed > 0).await?;
     if freed > 0 {
         tracing::warn!(deliveries = freed, processes = ?dead, "took over the work of stopped processes");
     }
@@ -136,10 +133,7 @@ pub async fn release(pool: &PgPool, id: &DeliveryId, owner: &str) -> StoreResult
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    if freed > 0 {
-        super::notify_work(&mut tx).await?;
-    }
-    tx.commit().await?;
+    super::commit_notifying(tx, freed > 0).await?;
     Ok(())
 }
 
@@ -176,9 +170,6 @@ pub async fn release_all(pool: &PgPool, owner: &str) -> StoreResult<u64> {
         .bind(owner)
         .execute(&mut *tx)
         .await?;
-    if n > 0 {
-        super::notify_work(&mut tx).await?;
-    }
-    tx.commit().await?;
+    super::commit_notifying(tx, n > 0).await?;
     Ok(n)
 }

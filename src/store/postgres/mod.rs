@@ -159,6 +159,18 @@ async fn listen(mut listener: PgListener, work: Arc<Notify>) {
     }
 }
 
+/// Commits `tx`, first telling every dispatcher that work is claimable when `freed` says so.
+async fn commit_notifying(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    freed: bool,
+) -> StoreResult<()> {
+    if freed {
+        notify_work(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Tells every process's dispatcher that claimable work exists; delivered on commit.
 async fn notify_work(tx: &mut sqlx::PgConnection) -> StoreResult<()> {
     sqlx::query("SELECT pg_notify($1, '')")
