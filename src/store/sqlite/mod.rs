@@ -158,7 +158,7 @@ impl SqliteStore {
     async fn write<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
-        F: FnMut(&Connection) -> StoreResult<R> + Send + 'static,
+        F: Fn(&Connection) -> StoreResult<R> + Send + 'static,
     {
         self.writer.run(f).await
     }

@@ -5,7 +5,7 @@
 //! two tables) cost about a sixth of the whole W1 throughput. Writes almost never fail, so
 //! the group is only run again, with a savepoint around each write from the failed one on,
 //! when one of them did: the failed transaction is rolled back whole, and the second run
-//! commits the others. That is why a write must be safe to run more than once (`FnMut`):
+//! commits the others. That is why a write must be safe to run more than once (`Fn`):
 //! only the run that commits, or the last one, is reported.
 
 use std::sync::mpsc as std_mpsc;
@@ -36,7 +36,7 @@ struct Pending<R, F> {
 impl<R, F> Write for Pending<R, F>
 where
     R: Send,
-    F: FnMut(&Connection) -> StoreResult<R> + Send,
+    F: Fn(&Connection) -> StoreResult<R> + Send,
 {
     fn run(&mut self, conn: &Connection) -> bool {
         let result = (self.f)(conn);
@@ -77,7 +77,7 @@ impl Writer {
     pub async fn run<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
-        F: FnMut(&Connection) -> StoreResult<R> + Send + 'static,
+        F: Fn(&Connection) -> StoreResult<R> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<StoreResult<R>>();
         let write = Pending {
