@@ -15,5 +15,6 @@ mod receiver;
 mod recovery;
 mod rooms;
 mod store;
+mod store_groups;
 mod store_work;
 mod validation;

@@ -2,9 +2,9 @@
 //!
 //! Every delivery ends in a write (its attempt and its new state). One transaction per
 //! delivery would make the database's commit rate the ceiling of the whole cluster, so each
-//! process gathers the outcomes that arrive while a commit is under way and writes them in
-//! one transaction of three statements, whatever the group's size. A group that fails is
-//! written again one outcome at a time, so that one bad row cannot hold back the others.
+//! process gathers the outcomes that arrive while a commit is under way and writes them with
+//! one statement, whatever the group's size. A group that fails is written again one
+//! outcome at a time, so that one bad row cannot hold back the others.
 
 use std::sync::Arc;
 
@@ -99,99 +99,120 @@ fn text(s: &str) -> String {
     s.replace('\0', "\u{fffd}")
 }
 
+/// Writes a group: one statement, in a transaction of its own unless an endpoint must be
+/// disabled with it (a 410 Gone), which takes a transaction of several.
 async fn write(pool: &PgPool, outcomes: &[AttemptOutcome], owner: &str) -> StoreResult<()> {
+    if outcomes.iter().all(|o| o.disable_endpoint.is_none()) {
+        return record(pool, outcomes, owner).await;
+    }
     let mut tx = pool.begin().await?;
+    record(&mut *tx, outcomes, owner).await?;
+    for (ep_id, reason) in outcomes.iter().filter_map(|o| o.disable_endpoint.as_ref()) {
+        if let Some(mut ep) = get_endpoint(&mut tx, ep_id).await? {
+            ep.enabled = false;
+            ep.disabled_reason = Some(reason.clone());
+            ep.updated_at = Utc::now();
+            update_endpoint(&mut tx, &ep).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The attempts and the deliveries' new states in one statement, so that a group costs one
+/// round trip. An outcome that keeps its lease (an ordered retry held in memory) stays this
+/// process's while it lives. When a row settles the head of a room with a later delivery
+/// pending, the statement notifies the other processes, so that the next one is claimed at
+/// once rather than at the next poll: whether or not that one is leased, since another
+/// process may be giving it back to the store at this moment, unseen by this statement (see
+/// also `leases::release`).
+async fn record<'e>(
+    c: impl sqlx::PgExecutor<'e>,
+    outcomes: &[AttemptOutcome],
+    owner: &str,
+) -> StoreResult<()> {
     let attempts: Vec<_> = outcomes
         .iter()
         .filter_map(|o| o.attempt.as_ref().map(|a| (o, a)))
         .collect();
-    if !attempts.is_empty() {
-        sqlx::query(
-            "INSERT INTO attempts (delivery_id, id, number, started_at, duration_ms, status_code, \
-             error_kind, response_body, request_headers, trigger) \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], \
-             $6::int[], $7::text[], $8::text[], $9::text[], $10::text[])",
-        )
-        .bind(
-            attempts
-                .iter()
-                .map(|(o, _)| o.delivery_id.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            attempts
-                .iter()
-                .map(|(_, a)| a.id.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            attempts
-                .iter()
-                .map(|(_, a)| a.number as i32)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            attempts
-                .iter()
-                .map(|(_, a)| to_ms(a.started_at))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            attempts
-                .iter()
-                .map(|(_, a)| a.duration_ms as i64)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            attempts
-                .iter()
-                .map(|(_, a)| a.status_code.map(i32::from))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            attempts
-                .iter()
-                .map(|(_, a)| a.error_kind.map(|k| k.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            attempts
-                .iter()
-                .map(|(_, a)| text(&a.response_body))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            attempts
-                .iter()
-                .map(|(_, a)| text(&a.request_headers.to_string()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            attempts
-                .iter()
-                .map(|(_, a)| a.trigger.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    // An outcome that keeps its lease (an ordered retry held in memory) stays this
-    // process's while it lives. Each row answers whether it settled the head of a room
-    // with a later delivery pending: if another process is giving that one back to the
-    // store at this moment, neither transaction sees the other's change, so the notice
-    // goes whether or not it is leased (see also `leases::release`).
-    let unblocked: Vec<bool> = sqlx::query_scalar(
-        "UPDATE deliveries d SET status = u.status, \
-         attempt_count = coalesce(u.attempt_count, d.attempt_count), \
-         next_attempt_at = u.next_at, \
-         due_at = coalesce(u.next_at, 0), \
-         lease_owner = CASE WHEN u.lease_until IS NULL THEN NULL ELSE $6 END, \
-         trigger = 'scheduled', updated_at = $7 \
-         FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[]) \
-         AS u(id, status, attempt_count, next_at, lease_until) WHERE d.id = u.id \
-         RETURNING d.ordering_key IS NOT NULL AND d.status <> 'pending' AND EXISTS \
-           (SELECT 1 FROM deliveries n WHERE n.endpoint_id = d.endpoint_id \
-            AND n.ordering_key = d.ordering_key AND n.status = 'pending' AND n.seq > d.seq)",
+    sqlx::query(
+        "WITH a AS (INSERT INTO attempts (delivery_id, id, number, started_at, duration_ms, \
+           status_code, error_kind, response_body, request_headers, trigger) \
+           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], \
+           $6::int[], $7::text[], $8::text[], $9::text[], $10::text[])), \
+         u AS (UPDATE deliveries d SET status = u.status, \
+           attempt_count = coalesce(u.attempt_count, d.attempt_count), \
+           next_attempt_at = u.next_at, due_at = coalesce(u.next_at, 0), \
+           lease_owner = CASE WHEN u.lease_until IS NULL THEN NULL ELSE $16 END, \
+           trigger = 'scheduled', updated_at = $17 \
+           FROM unnest($11::text[], $12::text[], $13::int[], $14::bigint[], $15::bigint[]) \
+           AS u(id, status, attempt_count, next_at, lease_until) WHERE d.id = u.id \
+           RETURNING d.ordering_key IS NOT NULL AND d.status <> 'pending' AND EXISTS \
+             (SELECT 1 FROM deliveries n WHERE n.endpoint_id = d.endpoint_id \
+              AND n.ordering_key = d.ordering_key AND n.status = 'pending' \
+              AND n.seq > d.seq) AS unblocked) \
+         SELECT pg_notify($18, '') FROM (SELECT bool_or(unblocked) AS any FROM u) s \
+         WHERE s.any",
+    )
+    .bind(
+        attempts
+            .iter()
+            .map(|(o, _)| o.delivery_id.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        attempts
+            .iter()
+            .map(|(_, a)| a.id.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        attempts
+            .iter()
+            .map(|(_, a)| a.number as i32)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        attempts
+            .iter()
+            .map(|(_, a)| to_ms(a.started_at))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        attempts
+            .iter()
+            .map(|(_, a)| a.duration_ms as i64)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        attempts
+            .iter()
+            .map(|(_, a)| a.status_code.map(i32::from))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        attempts
+            .iter()
+            .map(|(_, a)| a.error_kind.map(|k| k.as_str()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        attempts
+            .iter()
+            .map(|(_, a)| text(&a.response_body))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        attempts
+            .iter()
+            .map(|(_, a)| text(&a.request_headers.to_string()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        attempts
+            .iter()
+            .map(|(_, a)| a.trigger.as_str())
+            .collect::<Vec<_>>(),
     )
     .bind(
         outcomes
@@ -225,21 +246,8 @@ async fn write(pool: &PgPool, outcomes: &[AttemptOutcome], owner: &str) -> Store
     )
     .bind(owner)
     .bind(to_ms(Utc::now()))
-    .fetch_all(&mut *tx)
+    .bind(super::WORK_CHANNEL)
+    .fetch_all(c)
     .await?;
-    if unblocked.contains(&true) {
-        // The room's next delivery may have been published on, and released by, another
-        // process: wake whichever dispatcher is free rather than wait for its next poll.
-        super::notify_work(&mut tx).await?;
-    }
-    for (ep_id, reason) in outcomes.iter().filter_map(|o| o.disable_endpoint.as_ref()) {
-        if let Some(mut ep) = get_endpoint(&mut tx, ep_id).await? {
-            ep.enabled = false;
-            ep.disabled_reason = Some(reason.clone());
-            ep.updated_at = Utc::now();
-            update_endpoint(&mut tx, &ep).await?;
-        }
-    }
-    tx.commit().await?;
     Ok(())
 }

@@ -4,9 +4,10 @@
 //! transaction costs several round trips and a WAL flush, so one transaction per request
 //! makes the commit latency the ceiling of the publish rate. Requests that arrive while a
 //! group is being written wait for the next one, and a group of any size is written with
-//! one statement for its events and one for their deliveries. Each request still gets its
-//! own answer: the group either commits whole or, on any error, is written again request
-//! by request, so that one bad request fails alone and a batch stays all or nothing.
+//! one statement, for its events and their deliveries together (after reading the
+//! endpoints of its apps). Each request still gets its own answer: the statement either
+//! commits whole or, on any error, the group is written again request by request, so that
+//! one bad request fails alone and a batch stays all or nothing.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -107,7 +108,7 @@ async fn write_groups(pool: PgPool, owner: Arc<str>, queue: Arc<Mutex<Grouper>>)
             match write(&pool, &group, &owner).await {
                 Ok(answers) => {
                     for (r, answer) in group.into_iter().zip(answers) {
-                        let _ = r.reply.send(Ok(answer));
+                        let _ = r.reply.send(answer);
                     }
                     continue;
                 }
@@ -124,38 +125,33 @@ async fn write_groups(pool: PgPool, owner: Arc<str>, queue: Arc<Mutex<Grouper>>)
     }
 }
 
-async fn write(pool: &PgPool, group: &[Request], owner: &str) -> StoreResult<Vec<Vec<Published>>> {
+/// Writes a group with one statement, in a transaction of its own: its events, and the
+/// deliveries of those that were new. An error means nothing was written; once the
+/// statement has committed, each request gets its own answer.
+async fn write(
+    pool: &PgPool,
+    group: &[Request],
+    owner: &str,
+) -> StoreResult<Vec<StoreResult<Vec<Published>>>> {
     let now = Utc::now();
-    let mut tx = pool.begin().await?;
-    let all: Vec<&Event> = group.iter().flat_map(|r| &r.events).collect();
-    let inserted = insert_events(&mut tx, &all).await?;
+    let mut c = pool.acquire().await?;
     let mut endpoints: HashMap<&AppId, Vec<Endpoint>> = HashMap::new();
-    let mut rows: Vec<(Job, Option<&str>)> = Vec::new();
-    let mut answers = Vec::with_capacity(group.len());
-    let mut notify = false;
     for r in group {
         if !endpoints.contains_key(&r.app) {
-            let found = enabled_endpoints(&mut tx, &r.app).await?;
+            let found = enabled_endpoints(&mut c, &r.app).await?;
             endpoints.insert(&r.app, found);
         }
+    }
+    // Every event's deliveries, as if it were new; the statement drops those of events that
+    // an idempotency key makes duplicates.
+    let mut planned: Vec<Vec<Published>> = Vec::with_capacity(group.len());
+    let mut rows: Vec<(Job, Option<&str>)> = Vec::new();
+    let mut notify = false;
+    for r in group {
         let eps = endpoints.get(&r.app).map(Vec::as_slice).unwrap_or_default();
         let lease = (r.lease_until > now).then_some(owner);
         let mut out = Vec::with_capacity(r.events.len());
         for e in &r.events {
-            if !inserted.contains(e.id.as_str()) {
-                let original = match &e.idempotency_key {
-                    Some(key) => find_by_key(&mut tx, &r.app, key).await?,
-                    None => None,
-                };
-                let original = original
-                    .ok_or_else(|| StoreError::Conflict(format!("event '{}' exists", e.id)))?;
-                out.push(Published {
-                    event: Arc::new(original),
-                    created: false,
-                    jobs: Vec::new(),
-                });
-                continue;
-            }
             let event = Arc::new(e.clone());
             let jobs = jobs_for(&event, eps);
             notify |= lease.is_none() && !jobs.is_empty();
@@ -166,28 +162,79 @@ async fn write(pool: &PgPool, group: &[Request], owner: &str) -> StoreResult<Vec
                 jobs,
             });
         }
-        answers.push(out);
+        planned.push(out);
     }
-    insert_jobs(&mut tx, &rows).await?;
+    let all: Vec<&Event> = group.iter().flat_map(|r| &r.events).collect();
+    let inserted = insert_all(&mut c, &all, &rows).await?;
     if notify {
-        super::notify_work(&mut tx).await?;
+        // Deliveries left for any process to claim (this one's window was full).
+        let _ = super::notify_work(&mut c).await;
     }
-    tx.commit().await?;
+    let mut answers = Vec::with_capacity(group.len());
+    for (r, mut out) in group.iter().zip(planned) {
+        answers.push(
+            originals(&mut c, &r.app, &mut out, &inserted)
+                .await
+                .map(|()| out),
+        );
+    }
     Ok(answers)
 }
 
-/// Inserts the events in one statement; answers the ids written (an event whose
-/// idempotency key is taken is not).
-async fn insert_events(c: &mut PgConnection, all: &[&Event]) -> StoreResult<HashSet<String>> {
+/// Replaces each event that was not written (its idempotency key was taken) by the
+/// original, with no deliveries.
+async fn originals(
+    c: &mut PgConnection,
+    app: &AppId,
+    out: &mut [Published],
+    inserted: &HashSet<String>,
+) -> StoreResult<()> {
+    for p in out.iter_mut() {
+        if inserted.contains(p.event.id.as_str()) {
+            continue;
+        }
+        let original = match &p.event.idempotency_key {
+            Some(key) => find_by_key(c, app, key).await?,
+            None => None,
+        };
+        let original = original
+            .ok_or_else(|| StoreError::Conflict(format!("event '{}' exists", p.event.id)))?;
+        *p = Published {
+            event: Arc::new(original),
+            created: false,
+            jobs: Vec::new(),
+        };
+    }
+    Ok(())
+}
+
+/// Inserts the events and the deliveries of those that were new in one statement, the
+/// deliveries in the order given (their `seq` order); answers the ids of the events written
+/// (an event whose idempotency key is taken is not, nor are its deliveries).
+async fn insert_all(
+    c: &mut PgConnection,
+    all: &[&Event],
+    rows: &[(Job, Option<&str>)],
+) -> StoreResult<HashSet<String>> {
     let ids: Vec<String> = sqlx::query_scalar(
-        "INSERT INTO events (id, app_id, type, data, labels, occurred_at, idempotency_key, \
-         created_at, metadata, ordering_key) \
-         SELECT id, app, ty, data, labels::jsonb, occurred, key, created, meta, okey \
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], \
-         $7::text[], $8::bigint[], $9::text[], $10::text[]) WITH ORDINALITY \
-         AS e(id, app, ty, data, labels, occurred, key, created, meta, okey, n) ORDER BY n \
-         ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
-         RETURNING id",
+        "WITH ev AS (INSERT INTO events (id, app_id, type, data, labels, occurred_at, \
+           idempotency_key, created_at, metadata, ordering_key) \
+           SELECT id, app, ty, data, labels::jsonb, occurred, key, created, meta, okey \
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+           $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[]) WITH ORDINALITY \
+           AS e(id, app, ty, data, labels, occurred, key, created, meta, okey, n) ORDER BY n \
+           ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
+           RETURNING id), \
+         dl AS (INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, \
+           attempt_count, next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, \
+           created_at, updated_at) \
+           SELECT id, app, evt, ep, 'pending', 0, NULL, created, owner, 'scheduled', \
+           labels::jsonb, okey, created, created \
+           FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], \
+           $16::text[], $17::text[], $18::text[]) WITH ORDINALITY \
+           AS d(id, app, evt, ep, created, owner, labels, okey, n) \
+           WHERE d.evt IN (SELECT id FROM ev) ORDER BY n) \
+         SELECT id FROM ev",
     )
     .bind(all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())
     .bind(all.iter().map(|e| e.app_id.as_str()).collect::<Vec<_>>())
@@ -214,26 +261,6 @@ async fn insert_events(c: &mut PgConnection, all: &[&Event]) -> StoreResult<Hash
         all.iter()
             .map(|e| e.ordering_key.as_deref())
             .collect::<Vec<_>>(),
-    )
-    .fetch_all(c)
-    .await?;
-    Ok(ids.into_iter().collect())
-}
-
-/// Inserts the deliveries in one statement, in the order given (their `seq` order).
-async fn insert_jobs(c: &mut PgConnection, rows: &[(Job, Option<&str>)]) -> StoreResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
-         next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, created_at, \
-         updated_at) \
-         SELECT id, app, evt, ep, 'pending', 0, NULL, created, owner, 'scheduled', \
-         labels::jsonb, okey, created, created \
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], \
-         $7::text[], $8::text[]) WITH ORDINALITY \
-         AS d(id, app, evt, ep, created, owner, labels, okey, n) ORDER BY n",
     )
     .bind(
         rows.iter()
@@ -271,7 +298,7 @@ async fn insert_jobs(c: &mut PgConnection, rows: &[(Job, Option<&str>)]) -> Stor
             .map(|(j, _)| j.ordering_key.as_deref())
             .collect::<Vec<_>>(),
     )
-    .execute(c)
+    .fetch_all(c)
     .await?;
-    Ok(())
+    Ok(ids.into_iter().collect())
 }
