@@ -4,52 +4,22 @@
 //! deliveries are then handed to the dispatcher through memory, so the first attempt does not
 //! wait for a store poll.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::{path_id, Scoped};
 use super::error::{ApiError, ApiResult, Problem};
+use super::event_input::{parse_event, PublishBatch, PublishEvent};
 use super::event_types::check_known;
 use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
-use crate::domain::{
-    App, Event, EventData, EventId, EventTypeName, FieldError, IdempotencyKey, Labels,
-};
+use crate::domain::{App, Event, EventId, EventTypeName};
 use crate::store::{DeliveryQuery, EventQuery, Page, Published};
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PublishEvent {
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// A JSON object; `{}` when omitted.
-    #[schema(value_type = Object)]
-    pub data: Option<Box<serde_json::value::RawValue>>,
-    pub labels: Option<BTreeMap<String, String>>,
-    /// RFC 3339; the time of the request when omitted.
-    pub occurred_at: Option<String>,
-    pub idempotency_key: Option<String>,
-    /// Context carried beside `data` by some formats: Attendee's `bot_metadata`, Sendbird's
-    /// `members`. A JSON object.
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<serde_json::Value>,
-    /// Orders this event with others of the same key on per-room endpoints (default: the
-    /// `room_id` label).
-    pub ordering_key: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PublishBatch {
-    pub events: Vec<PublishEvent>,
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct PublishResult {
@@ -69,66 +39,6 @@ pub struct BatchResult {
 }
 
 const MAX_BATCH: usize = 1000;
-
-/// Parses one event; `at` prefixes field paths (`events[3].`) inside a batch.
-fn parse_event(
-    app: &App,
-    at: &str,
-    req: PublishEvent,
-    max_bytes: usize,
-) -> Result<Event, ApiError> {
-    let field = |f: &str| format!("{at}{f}");
-    let event_type = EventTypeName::parse(&field("type"), &req.event_type)?;
-    let data = match req.data {
-        None => EventData::empty(),
-        Some(raw) => EventData::parse(&field("data"), &raw)?,
-    };
-    let size = data.as_str().len();
-    if size > max_bytes {
-        return Err(ApiError::TooLarge(format!(
-            "{}: {size} bytes is over the limit of {max_bytes}",
-            field("data")
-        )));
-    }
-    let labels = Labels::parse(&field("labels"), req.labels.unwrap_or_default())?;
-    let now = Utc::now();
-    let occurred_at = match req.occurred_at {
-        None => now,
-        Some(raw) => DateTime::parse_from_rfc3339(&raw)
-            .map_err(|_| FieldError::new(field("occurred_at"), "must be an RFC 3339 time"))?
-            .with_timezone(&Utc),
-    };
-    let idempotency_key = req
-        .idempotency_key
-        .map(|k| IdempotencyKey::parse(&field("idempotency_key"), &k))
-        .transpose()?;
-    let metadata = match req.metadata {
-        None | Some(serde_json::Value::Null) => None,
-        Some(m @ serde_json::Value::Object(_)) if m.to_string().len() <= 64 * 1024 => Some(m),
-        Some(serde_json::Value::Object(_)) => {
-            return Err(FieldError::new(field("metadata"), "must be at most 64 KiB").into())
-        }
-        Some(_) => return Err(FieldError::new(field("metadata"), "must be a JSON object").into()),
-    };
-    let ordering_key = match req.ordering_key {
-        Some(k) if k.is_empty() || k.len() > 256 => {
-            return Err(FieldError::new(field("ordering_key"), "must be 1 to 256 bytes").into())
-        }
-        other => other,
-    };
-    Ok(Event {
-        id: EventId::new(),
-        app_id: app.id.clone(),
-        event_type,
-        data,
-        labels,
-        occurred_at,
-        idempotency_key,
-        metadata,
-        ordering_key,
-        created_at: now,
-    })
-}
 
 /// Commits the events, hands new deliveries to the dispatcher, and shapes the answer.
 pub async fn commit(

@@ -13,6 +13,7 @@ pub mod endpoint_build;
 pub mod endpoint_input;
 pub mod endpoints;
 pub mod error;
+pub mod event_input;
 pub mod event_types;
 pub mod events;
 pub mod ingest;
