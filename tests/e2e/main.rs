@@ -8,6 +8,7 @@ mod cluster;
 mod cluster_start;
 mod db;
 mod formats;
+mod fuzz;
 mod harness;
 mod publish;
 mod readme;
