@@ -15,8 +15,10 @@ use super::{attempt, lock, outcome, Dispatcher};
 use crate::domain::{DeliveryStatus, Endpoint, EndpointId, Trigger};
 use crate::store::{AttemptOutcome, Job};
 
-/// How long an endpoint's cached settings are trusted before they are read again.
-const SETTINGS_TTL: Duration = Duration::from_secs(30);
+/// How long an endpoint's cached settings are trusted before they are read again. A change
+/// made through this process drops them at once; one made through another process on the
+/// same database (a new URL, a disabled endpoint) is seen within this time.
+const SETTINGS_TTL: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
 struct State {

@@ -5,6 +5,7 @@
 
 mod bench;
 mod cluster;
+mod cluster_edit;
 mod cluster_start;
 mod db;
 mod formats;
