@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path, State};
 use serde_json::{json, Value};
 
-use crate::db::on_postgres;
+use crate::db::needs_postgres;
 use crate::harness::{Herald, TempDir};
 use crate::receiver::{Receiver, Reply};
 use crate::rooms::first_successes;
@@ -30,8 +30,7 @@ fn node(dir: &TempDir, role: &str) -> Herald {
 
 #[tokio::test]
 async fn cluster_nodes_split_roles_agree_on_logs_and_keep_room_order() {
-    if !on_postgres() {
-        eprintln!("skipped: needs HERALD_TEST_DATABASE_URL=postgres://...");
+    if !needs_postgres() {
         return;
     }
     let dir = TempDir::new("cluster-roles");
@@ -157,8 +156,7 @@ const BATCH: u64 = 100;
 
 #[tokio::test]
 async fn cluster_loses_nothing_when_one_of_three_nodes_is_killed() {
-    if !on_postgres() {
-        eprintln!("skipped: needs HERALD_TEST_DATABASE_URL=postgres://...");
+    if !needs_postgres() {
         return;
     }
     let dir = TempDir::new("cluster-kill");

@@ -6,14 +6,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::db::on_postgres;
+use crate::db::needs_postgres;
 use crate::harness::{Herald, TempDir};
 use crate::receiver::{Receiver, Reply};
 
 #[tokio::test]
 async fn cluster_dispatchers_follow_an_endpoint_edited_on_another_node() {
-    if !on_postgres() {
-        eprintln!("skipped: needs HERALD_TEST_DATABASE_URL=postgres://...");
+    if !needs_postgres() {
         return;
     }
     let dir = TempDir::new("cluster-edit");

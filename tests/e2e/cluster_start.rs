@@ -3,15 +3,14 @@
 //! generated for all of them, and the app and endpoint of the file exist once. Runs only
 //! when `HERALD_TEST_DATABASE_URL` names a PostgreSQL server.
 
-use crate::db::on_postgres;
+use crate::db::needs_postgres;
 use crate::harness::{Herald, TempDir};
 
 const NODES: usize = 3;
 
 #[tokio::test]
 async fn cluster_nodes_started_together_share_one_token_and_one_static_endpoint() {
-    if !on_postgres() {
-        eprintln!("skipped: needs HERALD_TEST_DATABASE_URL=postgres://...");
+    if !needs_postgres() {
         return;
     }
     let dir = TempDir::new("cluster-start");

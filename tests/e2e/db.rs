@@ -22,6 +22,15 @@ pub fn on_postgres() -> bool {
     pg_admin_url().is_some()
 }
 
+/// For tests of several processes on one database: whether to run, saying why not.
+pub fn needs_postgres() -> bool {
+    let on = on_postgres();
+    if !on {
+        eprintln!("skipped: needs HERALD_TEST_DATABASE_URL=postgres://...");
+    }
+    on
+}
+
 fn psql(admin: &str, sql: &str) {
     let out = Command::new("psql")
         .args([admin, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
