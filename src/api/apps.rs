@@ -20,6 +20,7 @@ use crate::domain::{App, AppId, Ingest, LivekitIngest, Preset};
 pub struct CreateApp {
     pub name: String,
     /// `digitalsamba`, `attendee`, `plugnmeet`, `livekit`, `sendbird`, `standard` or `none`.
+    #[schema(value_type = Option<Preset>)]
     pub preset: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,

@@ -30,19 +30,30 @@ const RESERVED_HEADERS: &[&str] = &[
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointInput {
+    /// `http` or `https`; refused when it resolves to a non-public address, unless allowed by
+    /// `allow_destinations`.
+    #[schema(example = "https://hooks.example.com/herald")]
     pub url: Option<String>,
     pub name: Option<String>,
     pub description: Option<String>,
     /// `standard`, `digitalsamba`, `attendee`, `livekit`, `plugnmeet` or `sendbird`; defaults
     /// to the app preset's format. Fixed after creation.
+    #[schema(value_type = Option<FormatKind>)]
     pub format: Option<String>,
     /// Event types to receive: `["*"]` for all (the default), `[]` for none.
     pub events: Option<Vec<String>>,
     pub filter: Option<LabelFilter>,
     pub headers: Option<BTreeMap<String, String>>,
+    /// How long to wait for an answer, 100 to 120,000 ms.
+    #[schema(minimum = 100, maximum = 120_000)]
     pub timeout_ms: Option<i64>,
+    /// Delays in seconds before each retry; its length is the number of retries.
     pub retry_schedule_s: Option<Vec<i64>>,
+    /// Requests in flight at once to this endpoint, 1 to 1,000.
+    #[schema(minimum = 1, maximum = 1000)]
     pub max_in_flight: Option<i64>,
+    /// Requests per second at most, 1 to 100,000; none when omitted.
+    #[schema(minimum = 1, maximum = 100_000)]
     pub rate_limit_per_s: Option<i64>,
     /// `none` or `per_room`.
     pub ordering: Option<Ordering>,
