@@ -74,16 +74,16 @@ async fn admin_hash(settings: &Settings, store: &dyn Store) -> anyhow::Result<[u
 }
 
 fn parse_hash(hex: &str) -> anyhow::Result<[u8; 32]> {
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        anyhow::bail!(
+            "the admin token hash stored in the database is corrupt; \
+             set HERALD_ADMIN_TOKEN or delete the meta row '{ADMIN_HASH_KEY}'"
+        );
+    }
     let mut out = [0u8; 32];
-    let valid = hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit());
     for (i, byte) in out.iter_mut().enumerate() {
-        *byte = match hex.get(i * 2..i * 2 + 2).map(|h| u8::from_str_radix(h, 16)) {
-            Some(Ok(b)) if valid => b,
-            _ => anyhow::bail!(
-                "the admin token hash stored in the database is corrupt; \
-                 set HERALD_ADMIN_TOKEN or delete the meta row '{ADMIN_HASH_KEY}'"
-            ),
-        };
+        // Two ASCII hex digits, checked above.
+        *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16)?;
     }
     Ok(out)
 }

@@ -23,10 +23,9 @@ impl Store for SqliteStore {
         self.write(move |c| tenants::meta_init(c, &key, &value))
             .await
     }
-    async fn exclusive(&self, name: &str) -> StoreResult<Exclusive> {
+    async fn exclusive(&self, _name: &str) -> StoreResult<Exclusive> {
         // One process owns a SQLite file (its writer thread serialises every write), and
         // start-up runs once per process, so there is nobody to exclude.
-        let _ = name;
         Ok(Box::new(()))
     }
 
