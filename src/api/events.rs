@@ -19,7 +19,7 @@ use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
 use crate::domain::{App, Event, EventId, EventTypeName};
-use crate::store::{DeliveryQuery, EventQuery, Page, Published};
+use crate::store::{DeliveryQuery, EventQuery, Lease, Page, Published};
 
 #[derive(Serialize, ToSchema)]
 pub struct PublishResult {
@@ -61,16 +61,17 @@ pub async fn commit(
         named
     };
     check_known(state, app, "type", &named).await?;
-    let fast = state.dispatcher.as_ref().filter(|d| d.has_room());
-    let lease = fast
-        .map(|d| d.lease_until())
-        .unwrap_or(DateTime::UNIX_EPOCH);
-    let published = state.store.publish(&app.id, events, lease).await?;
+    let lease = state
+        .dispatcher
+        .as_ref()
+        .map_or_else(Lease::none, |d| d.lease());
+    let published = state.store.publish(&app.id, events, &lease).await?;
     let mut out = Vec::with_capacity(published.len());
     for Published {
         event,
         created,
         jobs,
+        leased,
     } in published
     {
         let deliveries = if created {
@@ -88,10 +89,18 @@ pub async fn commit(
             deliveries,
             duplicate: !created,
         });
-        match (fast, &state.dispatcher) {
-            (Some(d), _) => d.submit(jobs),
-            (None, Some(d)) => d.wake(),
-            (None, None) => {}
+        if let Some(d) = &state.dispatcher {
+            // What the lease did not cover waits in the store for the poller.
+            let waiting = leased.iter().any(|l| !l);
+            d.submit(
+                jobs.into_iter()
+                    .zip(leased)
+                    .filter_map(|(job, leased)| leased.then_some(job))
+                    .collect(),
+            );
+            if waiting {
+                d.wake();
+            }
         }
     }
     Ok(out)

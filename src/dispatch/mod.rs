@@ -11,8 +11,9 @@ mod attempt;
 mod client;
 mod outcome;
 mod queue;
+mod share;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,10 +21,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{watch, Notify};
 
 use crate::domain::{DeliveryId, EndpointId};
-use crate::store::{Job, Store};
+use crate::store::{Job, Lease, Store};
 
 pub use client::{HttpClient, RESPONSE_CAP};
 use queue::EndpointQueue;
+use share::Holdings;
 
 /// Most deliveries claimed from the store in one query.
 const CLAIM_BATCH: usize = 1000;
@@ -34,9 +36,11 @@ struct Inner {
     store: Arc<dyn Store>,
     client: HttpClient,
     queues: Mutex<HashMap<EndpointId, Arc<EndpointQueue>>>,
-    owned: Mutex<HashSet<DeliveryId>>,
-    /// Deliveries held in memory at most; beyond it new work waits in the store.
-    window: usize,
+    /// The deliveries held in memory, each owned by one worker, counted per endpoint
+    /// against the window.
+    owned: Mutex<Holdings>,
+    /// Where the last claim cut short by the window stopped; the next one starts there.
+    claim_cursor: Mutex<Option<EndpointId>>,
     poll_interval: Duration,
     /// How long a delivery taken into memory stays reserved in the store; renewed at a third
     /// of it while the process lives.
@@ -68,8 +72,8 @@ impl Dispatcher {
                 store,
                 client,
                 queues: Mutex::new(HashMap::new()),
-                owned: Mutex::new(HashSet::new()),
-                window,
+                owned: Mutex::new(Holdings::new(window)),
+                claim_cursor: Mutex::new(None),
                 poll_interval,
                 lease,
                 wake: Notify::new(),
@@ -78,14 +82,19 @@ impl Dispatcher {
         }
     }
 
-    /// Whether fresh deliveries should come through memory; when not, they wait in the store
-    /// unleased and the poller takes them as room frees up.
-    pub fn has_room(&self) -> bool {
-        !self
-            .inner
-            .stopping
-            .load(std::sync::atomic::Ordering::Relaxed)
-            && lock(&self.inner.owned).len() < self.inner.window
+    /// Which fresh deliveries of a publish come through memory: none while stopping or when
+    /// the window is full, else those of every endpoint below its share. The others wait in
+    /// the store unleased, and the poller takes them as room frees up.
+    pub fn lease(&self) -> Lease {
+        let owned = lock(&self.inner.owned);
+        if self.stopping() || owned.room() == 0 {
+            return Lease::none();
+        }
+        Lease {
+            until: self.lease_until(),
+            except: owned.full(),
+            per_endpoint: share::READ_AHEAD,
+        }
     }
 
     pub fn lease_until(&self) -> DateTime<Utc> {
@@ -98,7 +107,7 @@ impl Dispatcher {
         {
             let mut owned = lock(&self.inner.owned);
             for job in jobs {
-                if owned.insert(job.delivery_id.clone()) {
+                if owned.take(&job.delivery_id, &job.endpoint_id) {
                     fresh.push(job);
                 }
             }
@@ -136,13 +145,20 @@ impl Dispatcher {
     }
 
     fn release(&self, id: &DeliveryId) {
-        let mut owned = lock(&self.inner.owned);
-        owned.remove(id);
-        metrics::gauge!("herald_dispatch_in_memory").set(owned.len() as f64);
+        let released = {
+            let mut owned = lock(&self.inner.owned);
+            let released = owned.release(id);
+            metrics::gauge!("herald_dispatch_in_memory").set(owned.len() as f64);
+            released
+        };
+        if released.wake {
+            self.wake();
+        }
     }
 
-    fn in_memory(&self) -> usize {
-        lock(&self.inner.owned).len()
+    /// Records an endpoint's `max_in_flight`, which sizes its share of the window.
+    fn endpoint_read(&self, id: &EndpointId, max_in_flight: u32) {
+        lock(&self.inner.owned).set_max_in_flight(id, max_in_flight);
     }
 
     /// Polls the store for due work until `shutdown` flips, then waits up to `grace` for the
@@ -193,7 +209,7 @@ impl Dispatcher {
         let every = self.inner.lease / 3;
         loop {
             tokio::time::sleep(every).await;
-            let held: Vec<DeliveryId> = lock(&self.inner.owned).iter().cloned().collect();
+            let held: Vec<DeliveryId> = lock(&self.inner.owned).ids().cloned().collect();
             let until = self.lease_until();
             // An empty call still counts: a shared store renews by heartbeat.
             for chunk in held
@@ -207,27 +223,32 @@ impl Dispatcher {
         }
     }
 
+    /// Claims due work, each endpoint up to its share, until the window is full or the store
+    /// has nothing more that fits.
     async fn claim_until_full(&self) {
         loop {
-            let room = self
-                .inner
-                .window
-                .saturating_sub(self.in_memory())
-                .min(CLAIM_BATCH);
-            if room == 0 {
+            let after = lock(&self.inner.claim_cursor).take();
+            let claim = lock(&self.inner.owned).claim(CLAIM_BATCH, after);
+            if claim.limit == 0 {
                 return;
             }
             let now = Utc::now();
             match self
                 .inner
                 .store
-                .claim_due(now, room as u32, self.lease_until())
+                .claim_due(now, &claim, self.lease_until())
                 .await
             {
                 Ok(jobs) => {
                     let n = jobs.len();
+                    if n == claim.limit as usize {
+                        // Cut short by the limit: the next claim goes on after the last
+                        // endpoint served, so every endpoint gets its turn.
+                        *lock(&self.inner.claim_cursor) =
+                            claim.last_visited(jobs.iter().map(|j| &j.endpoint_id));
+                    }
                     self.submit(jobs);
-                    if n < room {
+                    if n < claim.limit as usize {
                         return;
                     }
                 }

@@ -80,12 +80,17 @@ impl State {
         }
     }
 
-    /// The key's job is settled: its next job, if any, may go.
-    fn settle(&mut self, key: &str) {
+    /// The key's job is settled: its next job, if any, may go. Answers whether memory holds
+    /// no further job of the key.
+    fn settle(&mut self, key: &str) -> bool {
         self.busy.remove(key);
-        if self.rooms.contains_key(key) && !self.ready.iter().any(|k| k == key) {
+        if !self.rooms.contains_key(key) {
+            return true;
+        }
+        if !self.ready.iter().any(|k| k == key) {
             self.ready.push_back(key.to_owned());
         }
+        false
     }
 }
 
@@ -134,6 +139,7 @@ impl EndpointQueue {
         }
         match dispatcher.inner.store.get_endpoint(&self.id).await {
             Ok(Some(ep)) => {
+                dispatcher.endpoint_read(&self.id, ep.max_in_flight);
                 let ep = Arc::new(ep);
                 let mut state = lock(&self.state);
                 state.endpoint = Some((Arc::clone(&ep), std::time::Instant::now()));
@@ -218,8 +224,14 @@ impl EndpointQueue {
             match retry_at(&result) {
                 Some(at) => self.retry_in_place(&dispatcher, job, at),
                 None => {
-                    lock(&self.state).settle(&key);
+                    let drained = lock(&self.state).settle(&key);
                     settle(&dispatcher, &job, &result);
+                    if drained {
+                        // The room's next delivery may be waiting in the store (this
+                        // endpoint's share was full when it was published): claim it now
+                        // rather than at the next poll.
+                        dispatcher.wake();
+                    }
                 }
             }
         }

@@ -10,6 +10,7 @@ mod error;
 pub mod postgres;
 pub mod sqlite;
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -78,13 +79,109 @@ pub struct Job {
     pub ordering_key: Option<String>,
 }
 
+/// Which of a publish's new deliveries are leased to this process, for the in-memory fast
+/// path; the others are written unleased, due at once, for any dispatcher to claim.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub until: DateTime<Utc>,
+    /// Endpoints whose share of this process's memory is full: none of theirs is leased.
+    pub except: Arc<HashSet<EndpointId>>,
+    /// Most deliveries of one endpoint one publish leases, so that a large batch cannot
+    /// carry an endpoint far past its share.
+    pub per_endpoint: usize,
+}
+
+impl Lease {
+    /// Leases nothing: every delivery waits in the store.
+    pub fn none() -> Self {
+        Self {
+            until: DateTime::UNIX_EPOCH,
+            except: Arc::default(),
+            per_endpoint: 0,
+        }
+    }
+
+    /// Decides, delivery by delivery in the order a publish creates them, which are leased.
+    pub fn planner(&self) -> LeasePlanner<'_> {
+        LeasePlanner {
+            lease: self,
+            live: self.until > Utc::now(),
+            taken: HashMap::new(),
+        }
+    }
+}
+
+/// One publish's use of a [`Lease`]; both backends ask it about each new delivery in turn.
+pub struct LeasePlanner<'a> {
+    lease: &'a Lease,
+    live: bool,
+    taken: HashMap<EndpointId, usize>,
+}
+
+impl LeasePlanner<'_> {
+    /// Whether the next new delivery to `endpoint` is leased to this process.
+    pub fn take(&mut self, endpoint: &EndpointId) -> bool {
+        if !self.live || self.lease.except.contains(endpoint) {
+            return false;
+        }
+        let taken = self.taken.entry(endpoint.clone()).or_default();
+        *taken += 1;
+        *taken <= self.lease.per_endpoint
+    }
+}
+
+/// How much due work one claim takes, endpoint by endpoint: the dispatcher decides each
+/// endpoint's room; the store only finds that many due deliveries of each.
+#[derive(Debug, Clone, Default)]
+pub struct Claim {
+    /// Most deliveries in all.
+    pub limit: u32,
+    /// Room per endpoint this process knows; 0 takes none.
+    pub rooms: HashMap<EndpointId, u32>,
+    /// Room for every other endpoint.
+    pub default_room: u32,
+    /// Endpoints are visited in id order, starting after this one and wrapping around, so
+    /// that when `limit` cuts a claim short the next one begins where it stopped.
+    pub after: Option<EndpointId>,
+}
+
+impl Claim {
+    pub fn room(&self, endpoint: &EndpointId) -> u32 {
+        self.rooms
+            .get(endpoint)
+            .copied()
+            .unwrap_or(self.default_room)
+    }
+
+    /// `ids` in the order this claim visits them.
+    pub fn visit_order<'a>(&self, ids: &'a [EndpointId]) -> impl Iterator<Item = &'a EndpointId> {
+        let start = self
+            .after
+            .as_ref()
+            .map_or(0, |after| ids.partition_point(|id| id <= after));
+        ids[start..].iter().chain(&ids[..start])
+    }
+
+    /// Of the endpoints a claim served, the one it visited last: where the next one starts.
+    pub fn last_visited<'a>(
+        &self,
+        served: impl Iterator<Item = &'a EndpointId>,
+    ) -> Option<EndpointId> {
+        let wrapped = |id: &EndpointId| self.after.as_ref().is_some_and(|after| id <= after);
+        served.max_by_key(|id| (wrapped(id), *id)).cloned()
+    }
+}
+
 /// What one publish did: the event (new, or the original for a repeated idempotency key) and
 /// the deliveries it created.
 #[derive(Debug, Clone)]
 pub struct Published {
     pub event: Arc<Event>,
     pub created: bool,
+    /// Every delivery the event fanned out to.
     pub jobs: Vec<Job>,
+    /// For each of `jobs`, whether it was created leased to this process (see [`Lease`]).
+    pub leased: Vec<bool>,
 }
 
 /// The outcome of one attempt, written back with the delivery's new state.
@@ -137,13 +234,13 @@ pub trait Store: Send + Sync + 'static {
     async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()>;
     async fn delete_endpoint(&self, id: &EndpointId) -> StoreResult<bool>;
 
-    /// Writes events and their fan-out atomically: all of `events` or none. Deliveries are
-    /// created leased to this process until `lease_until`, for the in-memory fast path.
+    /// Writes events and their fan-out atomically: all of `events` or none. The deliveries
+    /// `lease` covers are created leased to this process, for the in-memory fast path.
     async fn publish(
         &self,
         app: &AppId,
         events: Vec<Event>,
-        lease_until: DateTime<Utc>,
+        lease: &Lease,
     ) -> StoreResult<Vec<Published>>;
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>>;
     async fn list_events(
@@ -179,11 +276,12 @@ pub trait Store: Send + Sync + 'static {
         until: DateTime<Utc>,
     ) -> StoreResult<u64>;
 
-    /// Claims up to `limit` due, unleased pending deliveries until `lease_until`.
+    /// Leases due, unleased pending deliveries until `lease_until`: of each endpoint at most
+    /// its room in `claim` (earliest due first, a room's head only), `claim.limit` in all.
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
-        limit: u32,
+        claim: &Claim,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Job>>;
     /// Whether an earlier delivery with the job's ordering key is still pending (the job

@@ -20,6 +20,8 @@ pub enum Reply {
     Hang,
     /// Answers 500 to about this percentage of requests, 200 to the rest.
     Flaky(u8),
+    /// Waits, then answers as `Flaky` does.
+    SlowFlaky(Duration, u8),
 }
 
 #[derive(Clone, Debug)]
@@ -28,6 +30,8 @@ pub struct Received {
     pub body: Vec<u8>,
     /// The status the receiver answered (0 while it has not answered).
     pub replied: u16,
+    /// When the request arrived.
+    pub at: std::time::SystemTime,
 }
 
 impl Received {
@@ -48,6 +52,9 @@ struct Inner {
     script: VecDeque<Reply>,
     default: Option<Reply>,
     got: Vec<Received>,
+    /// Requests being answered now, and the most seen at once.
+    in_flight: usize,
+    most_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -66,7 +73,10 @@ async fn handle(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
                 .collect(),
             body: body.to_vec(),
             replied: 0,
+            at: std::time::SystemTime::now(),
         });
+        inner.in_flight += 1;
+        inner.most_in_flight = inner.most_in_flight.max(inner.in_flight);
         let default = inner.default.clone().unwrap_or(Reply::Status(200));
         (
             inner.got.len() - 1,
@@ -83,21 +93,35 @@ async fn handle(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
             std::future::pending::<()>().await;
             200
         }
-        Reply::Flaky(pct) => {
-            if rand::random::<u8>() % 100 < pct {
-                500
-            } else {
-                200
-            }
+        Reply::Flaky(pct) => flaky(pct),
+        Reply::SlowFlaky(d, pct) => {
+            tokio::time::sleep(d).await;
+            flaky(pct)
         }
     };
-    rx.inner.lock().expect("lock").got[index].replied = status;
+    let mut inner = rx.inner.lock().expect("lock");
+    inner.in_flight -= 1;
+    inner.got[index].replied = status;
+    drop(inner);
     StatusCode::from_u16(status)
         .unwrap_or(StatusCode::OK)
         .into_response()
 }
 
+fn flaky(pct: u8) -> u16 {
+    if rand::random::<u8>() % 100 < pct {
+        500
+    } else {
+        200
+    }
+}
+
 impl Receiver {
+    /// The most requests this receiver was answering at one time.
+    pub fn most_in_flight(&self) -> usize {
+        self.inner.lock().expect("lock").most_in_flight
+    }
+
     pub async fn start() -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -9,7 +9,9 @@ use herald::domain::{
     App, AppId, DeliveryStatus, Endpoint, EndpointId, Event, EventData, EventId, EventTypeName,
     IdempotencyKey, Ingest, KeyId, Labels, Preset,
 };
-use herald::store::{self, ApiKey, CustomEventType, DeliveryQuery, EndpointDoc, Page, Store};
+use herald::store::{
+    self, ApiKey, Claim, CustomEventType, DeliveryQuery, EndpointDoc, Lease, Page, Store,
+};
 use serde_json::json;
 
 use crate::harness::TempDir;
@@ -80,8 +82,26 @@ pub fn event(app: &App, kind: &str, labels: &[(&str, &str)]) -> Event {
 }
 
 /// No lease: the deliveries wait in the store for a claim.
-pub fn unleased() -> DateTime<Utc> {
-    DateTime::UNIX_EPOCH
+pub fn unleased() -> Lease {
+    Lease::none()
+}
+
+/// A publish that leases every delivery to the caller until `until`.
+pub fn leased(until: DateTime<Utc>) -> Lease {
+    Lease {
+        until,
+        except: Default::default(),
+        per_endpoint: usize::MAX,
+    }
+}
+
+/// A claim of at most `n` deliveries, from any endpoint.
+pub fn up_to(n: u32) -> Claim {
+    Claim {
+        limit: n,
+        default_room: n,
+        ..Default::default()
+    }
 }
 
 fn page(limit: u32) -> Page {
@@ -177,7 +197,7 @@ async fn store_publish_fans_out_is_idempotent_and_all_or_nothing() {
     let mut first = event(&app, "participant.joined", &[("room_id", "r1")]);
     first.idempotency_key = Some(IdempotencyKey::from_trusted("k-1".into()));
     let out = store
-        .publish(&app.id, vec![first.clone()], unleased())
+        .publish(&app.id, vec![first.clone()], &unleased())
         .await
         .unwrap();
     let mut reached: Vec<_> = out[0].jobs.iter().map(|j| j.endpoint_id.clone()).collect();
@@ -190,7 +210,7 @@ async fn store_publish_fans_out_is_idempotent_and_all_or_nothing() {
     let mut repeat = event(&app, "participant.joined", &[]);
     repeat.idempotency_key = first.idempotency_key.clone();
     let again = store
-        .publish(&app.id, vec![repeat], unleased())
+        .publish(&app.id, vec![repeat], &unleased())
         .await
         .unwrap();
     assert!(!again[0].created && again[0].jobs.is_empty());
@@ -202,7 +222,7 @@ async fn store_publish_fans_out_is_idempotent_and_all_or_nothing() {
     store.update_endpoint(&off).await.unwrap();
     let left = event(&app, "participant.left", &[("room_id", "r2")]);
     let out = store
-        .publish(&app.id, vec![left], unleased())
+        .publish(&app.id, vec![left], &unleased())
         .await
         .unwrap();
     assert!(out[0].jobs.is_empty(), "{:?}", out[0].jobs);
@@ -210,7 +230,7 @@ async fn store_publish_fans_out_is_idempotent_and_all_or_nothing() {
     // A batch that fails part-way leaves nothing behind.
     let a = event(&app, "participant.joined", &[]);
     let failed = store
-        .publish(&app.id, vec![a.clone(), a.clone()], unleased())
+        .publish(&app.id, vec![a.clone(), a.clone()], &unleased())
         .await;
     assert!(failed.is_err());
     assert!(store.get_event(&app.id, &a.id).await.unwrap().is_none());

@@ -23,7 +23,7 @@ async fn store_publishes_in_one_group_keep_their_keys_and_fail_alone() {
     let mut earlier = event(&app, "participant.joined", &[]);
     earlier.idempotency_key = key("k-old");
     store
-        .publish(&app.id, vec![earlier.clone()], unleased())
+        .publish(&app.id, vec![earlier.clone()], &unleased())
         .await
         .expect("publish the earlier event");
 
@@ -46,7 +46,7 @@ async fn store_publishes_in_one_group_keep_their_keys_and_fail_alone() {
         let (store, app_id) = (store.clone(), app.id.clone());
         let task = async move {
             let key = events[0].idempotency_key.clone();
-            (i, key, store.publish(&app_id, events, unleased()).await)
+            (i, key, store.publish(&app_id, events, &unleased()).await)
         };
         if i % 3 == 1 {
             second.push(task);

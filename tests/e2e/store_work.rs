@@ -9,7 +9,7 @@ use herald::domain::{Attempt, AttemptId, DeliveryStatus, ErrorKind, Trigger};
 use herald::store::{self, AttemptOutcome, Job};
 use serde_json::json;
 
-use crate::store::{app, endpoint, event, open, unleased};
+use crate::store::{app, endpoint, event, leased, open, unleased, up_to};
 
 fn outcome(job: &Job, status: DeliveryStatus, code: u16) -> AttemptOutcome {
     AttemptOutcome {
@@ -41,21 +41,26 @@ async fn store_claims_lease_and_hand_over_expired_work() {
     let events = (0..40)
         .map(|_| event(&app, "participant.joined", &[]))
         .collect();
-    first.publish(&app.id, events, unleased()).await.unwrap();
+    first.publish(&app.id, events, &unleased()).await.unwrap();
 
     // Two processes claiming at once get disjoint halves of the work.
     let now = Utc::now();
     let lease = now + Duration::seconds(30);
+    let half = up_to(25);
     let (a, b) = tokio::join!(
-        first.claim_due(now, 25, lease),
-        second.claim_due(now, 25, lease)
+        first.claim_due(now, &half, lease),
+        second.claim_due(now, &half, lease)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     let ids_a: HashSet<_> = a.iter().map(|j| j.delivery_id.clone()).collect();
     let ids_b: HashSet<_> = b.iter().map(|j| j.delivery_id.clone()).collect();
     assert!(ids_a.is_disjoint(&ids_b));
     assert_eq!(ids_a.len() + ids_b.len(), 40);
-    assert!(second.claim_due(now, 100, lease).await.unwrap().is_empty());
+    assert!(second
+        .claim_due(now, &up_to(100), lease)
+        .await
+        .unwrap()
+        .is_empty());
 
     // A renewed lease outlives the original; one not renewed (its process died) is taken
     // over once it ends.
@@ -70,7 +75,7 @@ async fn store_claims_lease_and_hand_over_expired_work() {
     assert_eq!(first.renew_leases(&theirs, later).await.unwrap(), 0);
     let after = lease + Duration::seconds(1);
     let taken = second
-        .claim_due(after, 100, after + Duration::seconds(30))
+        .claim_due(after, &up_to(100), after + Duration::seconds(30))
         .await
         .unwrap();
     let taken: HashSet<_> = taken.into_iter().map(|j| j.delivery_id).collect();
@@ -79,7 +84,10 @@ async fn store_claims_lease_and_hand_over_expired_work() {
     // Released work is due again at once; recorded work leaves the pool.
     let job = &a[0];
     first.release(&job.delivery_id).await.unwrap();
-    let back = second.claim_due(Utc::now(), 100, lease).await.unwrap();
+    let back = second
+        .claim_due(Utc::now(), &up_to(100), lease)
+        .await
+        .unwrap();
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].delivery_id, job.delivery_id);
     assert_eq!(back[0].event.data.as_str(), job.event.data.as_str());
@@ -99,13 +107,16 @@ async fn store_orders_a_room_across_processes_and_keeps_held_retries() {
     endpoint(first.as_ref(), &app, json!({"ordering": "per_room"})).await;
     for _ in 0..3 {
         let e = event(&app, "chat.message", &[("room_id", "r1")]);
-        second.publish(&app.id, vec![e], unleased()).await.unwrap();
+        second.publish(&app.id, vec![e], &unleased()).await.unwrap();
     }
     let lease = Utc::now() + Duration::seconds(30);
-    let head = first.claim_due(Utc::now(), 10, lease).await.unwrap();
+    let head = first
+        .claim_due(Utc::now(), &up_to(10), lease)
+        .await
+        .unwrap();
     assert_eq!(head.len(), 1, "only the room's first delivery may go");
     assert!(second
-        .claim_due(Utc::now(), 10, lease)
+        .claim_due(Utc::now(), &up_to(10), lease)
         .await
         .unwrap()
         .is_empty());
@@ -117,13 +128,16 @@ async fn store_orders_a_room_across_processes_and_keeps_held_retries() {
     first.record_attempts(vec![retry]).await.unwrap();
     let at_retry = Utc::now() + Duration::seconds(2);
     assert!(second
-        .claim_due(at_retry, 10, lease)
+        .claim_due(at_retry, &up_to(10), lease)
         .await
         .unwrap()
         .is_empty());
 
     let next = event(&app, "chat.message", &[("room_id", "r1")]);
-    let out = second.publish(&app.id, vec![next], lease).await.unwrap();
+    let out = second
+        .publish(&app.id, vec![next], &leased(lease))
+        .await
+        .unwrap();
     assert!(second.blocked(&out[0].jobs[0]).await.unwrap());
     assert!(!first.blocked(&head[0]).await.unwrap());
 
@@ -133,7 +147,10 @@ async fn store_orders_a_room_across_processes_and_keeps_held_retries() {
         .record_attempts(vec![outcome(&retried, DeliveryStatus::Succeeded, 200)])
         .await
         .unwrap();
-    let second_in_line = second.claim_due(Utc::now(), 10, lease).await.unwrap();
+    let second_in_line = second
+        .claim_due(Utc::now(), &up_to(10), lease)
+        .await
+        .unwrap();
     assert_eq!(second_in_line.len(), 1);
     assert!(second_in_line[0].delivery_id > head[0].delivery_id);
     let (delivery, attempts) = first
@@ -154,10 +171,10 @@ async fn store_resends_recovers_and_disables() {
     let app = app(store.as_ref()).await;
     let ep = endpoint(store.as_ref(), &app, json!({})).await;
     let e = event(&app, "participant.joined", &[]);
-    store.publish(&app.id, vec![e], unleased()).await.unwrap();
+    store.publish(&app.id, vec![e], &unleased()).await.unwrap();
     let lease = Utc::now() + Duration::seconds(30);
     let job = store
-        .claim_due(Utc::now(), 10, lease)
+        .claim_due(Utc::now(), &up_to(10), lease)
         .await
         .unwrap()
         .remove(0);
@@ -169,7 +186,10 @@ async fn store_resends_recovers_and_disables() {
 
     let since = Utc::now() - Duration::minutes(5);
     assert_eq!(store.recover(&ep.id, since, Utc::now()).await.unwrap(), 1);
-    let again = store.claim_due(Utc::now(), 10, lease).await.unwrap();
+    let again = store
+        .claim_due(Utc::now(), &up_to(10), lease)
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].trigger, Trigger::Manual);
 
@@ -192,7 +212,7 @@ async fn store_resends_recovers_and_disables() {
     );
     let later = event(&app, "participant.joined", &[]);
     let out = store
-        .publish(&app.id, vec![later], unleased())
+        .publish(&app.id, vec![later], &unleased())
         .await
         .unwrap();
     assert!(out[0].jobs.is_empty());

@@ -2,14 +2,13 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::rows::{self, event_cols, fetch_filtered, Filter};
 use super::tenants::enabled_endpoints;
 use crate::domain::endpoint::Ordering;
 use crate::domain::{AppId, DeliveryId, Endpoint, Event, EventId, IdempotencyKey, Trigger};
-use crate::store::{to_ms, EventQuery, Job, Page, Published, StoreResult};
+use crate::store::{to_ms, EventQuery, Job, Lease, LeasePlanner, Page, Published, StoreResult};
 
 pub(super) async fn find_by_key(
     c: &mut PgConnection,
@@ -77,12 +76,15 @@ async fn insert_deliveries(
     c: &mut PgConnection,
     event: &Arc<Event>,
     endpoints: &[Endpoint],
-    lease: Option<&str>,
-) -> StoreResult<Vec<Job>> {
+    plan: &mut LeasePlanner<'_>,
+    owner: &str,
+) -> StoreResult<(Vec<Job>, Vec<bool>)> {
     let jobs = jobs_for(event, endpoints);
     if jobs.is_empty() {
-        return Ok(jobs);
+        return Ok((jobs, Vec::new()));
     }
+    let leased: Vec<bool> = jobs.iter().map(|j| plan.take(&j.endpoint_id)).collect();
+    let owners: Vec<Option<&str>> = leased.iter().map(|l| l.then_some(owner)).collect();
     let ids: Vec<&str> = jobs.iter().map(|j| j.delivery_id.as_str()).collect();
     let eps: Vec<&str> = jobs.iter().map(|j| j.endpoint_id.as_str()).collect();
     let keys: Vec<Option<&str>> = jobs.iter().map(|j| j.ordering_key.as_deref()).collect();
@@ -90,21 +92,22 @@ async fn insert_deliveries(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
          next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, created_at, \
          updated_at) \
-         SELECT d.id, $1, $2, d.ep, 'pending', 0, NULL, $3, $4, 'scheduled', $5::jsonb, d.key, $3, $3 \
-         FROM unnest($6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS d(id, ep, key, n) \
+         SELECT d.id, $1, $2, d.ep, 'pending', 0, NULL, $3, d.owner, 'scheduled', $4::jsonb, d.key, $3, $3 \
+         FROM unnest($5::text[], $6::text[], $7::text[], $8::text[]) \
+           WITH ORDINALITY AS d(id, ep, key, owner, n) \
          ORDER BY d.n",
     )
     .bind(event.app_id.as_str())
     .bind(event.id.as_str())
     .bind(to_ms(event.created_at))
-    .bind(lease)
     .bind(event.labels.to_json())
     .bind(&ids)
     .bind(&eps)
     .bind(&keys)
+    .bind(&owners)
     .execute(c)
     .await?;
-    Ok(jobs)
+    Ok((jobs, leased))
 }
 
 /// Writes the events and their deliveries in one transaction: all of `events` or none.
@@ -112,15 +115,14 @@ pub async fn publish(
     pool: &PgPool,
     app: &AppId,
     events: Vec<Event>,
-    lease_until: DateTime<Utc>,
+    lease: &Lease,
     owner: &str,
 ) -> StoreResult<Vec<Published>> {
-    let leased = lease_until > Utc::now();
-    let lease = leased.then_some(owner);
+    let mut plan = lease.planner();
     let mut tx = pool.begin().await?;
     let endpoints = enabled_endpoints(&mut tx, app).await?;
     let mut out = Vec::with_capacity(events.len());
-    let mut created_any = false;
+    let mut unleased = false;
     for event in events {
         if !insert_event(&mut tx, &event).await? {
             let original = match &event.idempotency_key {
@@ -134,19 +136,22 @@ pub async fn publish(
                 event: Arc::new(original),
                 created: false,
                 jobs: Vec::new(),
+                leased: Vec::new(),
             });
             continue;
         }
         let event = Arc::new(event);
-        let jobs = insert_deliveries(&mut tx, &event, &endpoints, lease).await?;
-        created_any |= !jobs.is_empty();
+        let (jobs, leased) =
+            insert_deliveries(&mut tx, &event, &endpoints, &mut plan, owner).await?;
+        unleased |= leased.iter().any(|l| !l);
         out.push(Published {
             event,
             created: true,
             jobs,
+            leased,
         });
     }
-    if created_any && !leased {
+    if unleased {
         super::notify_work(&mut tx).await?;
     }
     tx.commit().await?;

@@ -12,7 +12,7 @@ use sqlx::PgPool;
 
 use super::deliveries::{job, job_cols};
 use crate::domain::DeliveryId;
-use crate::store::{to_ms, Job, StoreResult};
+use crate::store::{to_ms, Claim, Job, StoreResult};
 
 /// Marks this process alive until `until` (never earlier than it already is).
 pub async fn heartbeat(pool: &PgPool, owner: &str, until: DateTime<Utc>) -> StoreResult<()> {
@@ -65,13 +65,15 @@ pub async fn take_over(pool: &PgPool, now: DateTime<Utc>, orphans: bool) -> Stor
     Ok(freed)
 }
 
-/// Takes due deliveries no process holds: rows locked by a concurrent claim are skipped,
-/// not waited for, and a room's delivery is taken only when no earlier one of the room is
-/// still pending anywhere.
+/// Takes due deliveries no process holds, endpoint by endpoint in the claim's order, at most
+/// each endpoint's room of its earliest due (one index probe per endpoint, so a long backlog
+/// costs the other endpoints nothing): rows locked by a concurrent claim are skipped, not
+/// waited for, and a room's delivery is taken only when no earlier one of the room is still
+/// pending anywhere.
 pub async fn claim_due(
     pool: &PgPool,
     now: DateTime<Utc>,
-    limit: u32,
+    claim: &Claim,
     lease_until: DateTime<Utc>,
     owner: &str,
 ) -> StoreResult<Vec<Job>> {
@@ -80,22 +82,39 @@ pub async fn claim_due(
     take_over(pool, now, false).await?;
     heartbeat(pool, owner, lease_until).await?;
     let sql = format!(
-        "WITH due AS ( \
-           SELECT d.id FROM deliveries d \
-           WHERE d.status = 'pending' AND d.lease_owner IS NULL AND d.due_at <= $1 \
-           AND (d.ordering_key IS NULL OR NOT EXISTS \
-             (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id \
-              AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.seq < d.seq)) \
-           ORDER BY d.due_at LIMIT $2 FOR UPDATE SKIP LOCKED), \
+        "WITH room AS (SELECT * FROM unnest($4::text[], $5::int8[]) AS r(endpoint_id, room)), \
+         eps AS ( \
+           SELECT e.id, coalesce(r.room, $6) AS room FROM endpoints e \
+           LEFT JOIN room r ON r.endpoint_id = e.id WHERE coalesce(r.room, $6) > 0 \
+           ORDER BY (e.id <= $7), e.id), \
+         due AS ( \
+           SELECT x.id FROM eps CROSS JOIN LATERAL ( \
+             SELECT d.id FROM deliveries d \
+             WHERE d.endpoint_id = eps.id AND d.status = 'pending' AND d.lease_owner IS NULL \
+             AND d.due_at <= $1 \
+             AND (d.ordering_key IS NULL OR NOT EXISTS \
+               (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id \
+                AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.seq < d.seq)) \
+             ORDER BY d.due_at LIMIT eps.room FOR UPDATE SKIP LOCKED) x \
+           LIMIT $2), \
          d AS (UPDATE deliveries SET lease_owner = $3 FROM due \
            WHERE deliveries.id = due.id RETURNING deliveries.*) \
          SELECT {} FROM d JOIN events e ON e.id = d.event_id ORDER BY d.seq",
         job_cols()
     );
+    let (ids, rooms): (Vec<&str>, Vec<i64>) = claim
+        .rooms
+        .iter()
+        .map(|(id, room)| (id.as_str(), i64::from(*room)))
+        .unzip();
     let found = sqlx::query(&sql)
         .bind(to_ms(now))
-        .bind(i64::from(limit))
+        .bind(i64::from(claim.limit))
         .bind(owner)
+        .bind(&ids)
+        .bind(&rooms)
+        .bind(i64::from(claim.default_room))
+        .bind(claim.after.as_ref().map_or("", |a| a.as_str()))
         .fetch_all(pool)
         .await?;
     Ok(found.iter().map(job).collect::<sqlx::Result<_>>()?)

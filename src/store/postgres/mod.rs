@@ -26,7 +26,10 @@ use tokio::sync::Notify;
 
 use super::{StoreError, StoreResult};
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_init.sql"),
+    include_str!("../migrations/postgres/0002_claim_per_endpoint.sql"),
+];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";
 /// Serialises migrations when several processes start at once.

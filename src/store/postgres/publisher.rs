@@ -12,14 +12,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::events::{self, find_by_key, jobs_for};
 use super::tenants::enabled_endpoints;
 use crate::domain::{AppId, Endpoint, Event};
-use crate::store::{to_ms, Job, Published, StoreError, StoreResult};
+use crate::store::{to_ms, Job, Lease, Published, StoreError, StoreResult};
 
 /// Most events in one group; a single larger batch is written alone.
 const MAX_EVENTS: usize = 2000;
@@ -29,7 +28,7 @@ const WRITERS: usize = 3;
 struct Request {
     app: AppId,
     events: Vec<Event>,
-    lease_until: DateTime<Utc>,
+    lease: Lease,
     reply: oneshot::Sender<StoreResult<Vec<Published>>>,
 }
 
@@ -56,7 +55,7 @@ impl PublishWriter {
         &self,
         app: &AppId,
         events: Vec<Event>,
-        lease_until: DateTime<Utc>,
+        lease: &Lease,
     ) -> StoreResult<Vec<Published>> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Unavailable("the publish writer has stopped".into());
@@ -64,7 +63,7 @@ impl PublishWriter {
             .send(Request {
                 app: app.clone(),
                 events,
-                lease_until,
+                lease: lease.clone(),
                 reply,
             })
             .map_err(|_| stopped())?;
@@ -118,8 +117,7 @@ async fn write_groups(pool: PgPool, owner: Arc<str>, queue: Arc<Mutex<Grouper>>)
             }
         }
         for r in group {
-            let lease = r.lease_until;
-            let answer = events::publish(&pool, &r.app, r.events, lease, &owner).await;
+            let answer = events::publish(&pool, &r.app, r.events, &r.lease, &owner).await;
             let _ = r.reply.send(answer);
         }
     }
@@ -133,7 +131,6 @@ async fn write(
     group: &[Request],
     owner: &str,
 ) -> StoreResult<Vec<StoreResult<Vec<Published>>>> {
-    let now = Utc::now();
     let mut c = pool.acquire().await?;
     let mut endpoints: HashMap<&AppId, Vec<Endpoint>> = HashMap::new();
     for r in group {
@@ -149,17 +146,23 @@ async fn write(
     let mut notify = false;
     for r in group {
         let eps = endpoints.get(&r.app).map(Vec::as_slice).unwrap_or_default();
-        let lease = (r.lease_until > now).then_some(owner);
         let mut out = Vec::with_capacity(r.events.len());
+        let mut plan = r.lease.planner();
         for e in &r.events {
             let event = Arc::new(e.clone());
             let jobs = jobs_for(&event, eps);
-            notify |= lease.is_none() && !jobs.is_empty();
-            rows.extend(jobs.iter().map(|j| (j.clone(), lease)));
+            let mut leased = Vec::with_capacity(jobs.len());
+            for j in &jobs {
+                let held = plan.take(&j.endpoint_id);
+                notify |= !held;
+                leased.push(held);
+                rows.push((j.clone(), held.then_some(owner)));
+            }
             out.push(Published {
                 event,
                 created: true,
                 jobs,
+                leased,
             });
         }
         planned.push(out);
@@ -203,6 +206,7 @@ async fn originals(
             event: Arc::new(original),
             created: false,
             jobs: Vec::new(),
+            leased: Vec::new(),
         };
     }
     Ok(())

@@ -10,8 +10,8 @@ use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
-    ApiKey, AttemptOutcome, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job, Page,
-    Published, Store, StoreError, StoreResult,
+    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job,
+    Lease, Page, Published, Store, StoreError, StoreResult,
 };
 
 #[async_trait]
@@ -98,10 +98,10 @@ impl Store for PgStore {
         &self,
         app: &AppId,
         evts: Vec<Event>,
-        lease_until: DateTime<Utc>,
+        lease: &Lease,
     ) -> StoreResult<Vec<Published>> {
-        self.alive_for(lease_until).await?;
-        self.publishes.publish(app, evts, lease_until).await
+        self.alive_for(lease.until).await?;
+        self.publishes.publish(app, evts, lease).await
     }
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
         events::get_event(&self.pool, app, id).await
@@ -151,10 +151,10 @@ impl Store for PgStore {
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
-        limit: u32,
+        claim: &Claim,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Job>> {
-        leases::claim_due(&self.pool, now, limit, lease_until, &self.owner).await
+        leases::claim_due(&self.pool, now, claim, lease_until, &self.owner).await
     }
     async fn blocked(&self, job: &Job) -> StoreResult<bool> {
         leases::blocked(&self.pool, job).await

@@ -1,4 +1,4 @@
-//! The delivery log, manual resends, and the dispatcher's claims and write-backs.
+//! The delivery log, manual resends, recoveries and the dispatcher's write-backs.
 
 use std::sync::Arc;
 
@@ -61,7 +61,7 @@ pub fn get(
 }
 
 /// Loads the jobs for deliveries selected by `where_sql` (which may use `?1` = now).
-fn jobs_where(
+pub(super) fn jobs_where(
     c: &Connection,
     where_sql: &str,
     args: &[&dyn rusqlite::ToSql],
@@ -124,86 +124,6 @@ pub fn recover(
          WHERE endpoint_id = ?1 AND status = 'failed' AND created_at >= ?2 AND created_at < ?3",
         params![ep.as_str(), to_ms(since), to_ms(until), to_ms(Utc::now())],
     )?;
-    Ok(n as u64)
-}
-
-pub fn claim_due(
-    c: &Connection,
-    now: DateTime<Utc>,
-    limit: u32,
-    lease_until: DateTime<Utc>,
-    owner: &str,
-) -> StoreResult<Vec<Job>> {
-    let now = to_ms(now);
-    let jobs = jobs_where(
-        c,
-        "d.status = 'pending' AND d.due_at <= ?1 AND (d.ordering_key IS NULL OR NOT EXISTS \
-         (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id \
-          AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.id < d.id)) \
-         ORDER BY d.due_at LIMIT ?2",
-        &[&now, &limit],
-    )?;
-    let mut lease =
-        c.prepare_cached("UPDATE deliveries SET due_at = ?2, lease_owner = ?3 WHERE id = ?1")?;
-    for job in &jobs {
-        lease.execute(params![job.delivery_id.as_str(), to_ms(lease_until), owner])?;
-    }
-    Ok(jobs)
-}
-
-/// Whether an earlier delivery of the same endpoint and ordering key is still pending.
-pub fn blocked(c: &Connection, job: &Job) -> StoreResult<bool> {
-    let Some(key) = &job.ordering_key else {
-        return Ok(false);
-    };
-    let found = c
-        .prepare_cached(
-            "SELECT 1 FROM deliveries WHERE endpoint_id = ?1 AND ordering_key = ?2 \
-             AND status = 'pending' AND id < ?3 LIMIT 1",
-        )?
-        .query_row(
-            params![job.endpoint_id.as_str(), key, job.delivery_id.as_str()],
-            |_| Ok(()),
-        )
-        .optional()?;
-    Ok(found.is_some())
-}
-
-/// Gives a delivery held in memory back to the store, due at its scheduled time.
-pub fn release(c: &Connection, id: &DeliveryId) -> StoreResult<()> {
-    c.execute(
-        "UPDATE deliveries SET due_at = next_attempt_at, lease_owner = NULL \
-         WHERE id = ?1 AND status = 'pending'",
-        [id.as_str()],
-    )?;
-    Ok(())
-}
-
-pub fn release_leases(c: &Connection) -> StoreResult<u64> {
-    let n = c.execute(
-        "UPDATE deliveries SET due_at = next_attempt_at, lease_owner = NULL \
-         WHERE status = 'pending' AND lease_owner IS NOT NULL",
-        [],
-    )?;
-    Ok(n as u64)
-}
-
-/// Extends the owner's leases on `ids`; a delivery another process took over, or whose
-/// outcome was written meanwhile, is left alone.
-pub fn renew_leases(
-    c: &Connection,
-    ids: &[DeliveryId],
-    until: DateTime<Utc>,
-    owner: &str,
-) -> StoreResult<u64> {
-    let mut renew = c.prepare_cached(
-        "UPDATE deliveries SET due_at = max(coalesce(next_attempt_at, 0), ?2) \
-         WHERE id = ?1 AND lease_owner = ?3 AND status = 'pending'",
-    )?;
-    let mut n = 0;
-    for id in ids {
-        n += renew.execute(params![id.as_str(), to_ms(until), owner])?;
-    }
     Ok(n as u64)
 }
 

@@ -2,14 +2,13 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::fanout::FanoutCache;
 use super::rows::{self, Filter, EVENT_COLS};
 use crate::domain::endpoint::Ordering;
 use crate::domain::{AppId, DeliveryId, Event, EventId, IdempotencyKey, Trigger};
-use crate::store::{to_ms, EventQuery, Job, Page, Published, StoreResult};
+use crate::store::{to_ms, EventQuery, Job, Lease, Page, Published, StoreResult};
 
 fn find_by_key(c: &Connection, app: &AppId, key: &IdempotencyKey) -> StoreResult<Option<Event>> {
     let sql = format!("SELECT {EVENT_COLS} FROM events WHERE app_id = ?1 AND idempotency_key = ?2");
@@ -43,12 +42,12 @@ pub fn publish(
     c: &Connection,
     app: &AppId,
     events: &[Event],
-    lease_until: DateTime<Utc>,
+    lease: &Lease,
     owner: &str,
     fanout: &FanoutCache,
 ) -> StoreResult<Vec<Published>> {
     let endpoints = fanout.endpoints(c, app)?;
-    let owner = (lease_until > Utc::now()).then_some(owner);
+    let mut plan = lease.planner();
     let mut insert_delivery = c.prepare_cached(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
          next_attempt_at, due_at, trigger, labels, ordering_key, created_at, updated_at, \
@@ -63,6 +62,7 @@ pub fn publish(
                     event: Arc::new(original),
                     created: false,
                     jobs: Vec::new(),
+                    leased: Vec::new(),
                 });
                 continue;
             }
@@ -71,23 +71,26 @@ pub fn publish(
         let event = Arc::new(event.clone());
         let now = to_ms(event.created_at);
         let labels = event.labels.to_json();
-        let mut jobs = Vec::new();
+        let (mut jobs, mut leased_jobs) = (Vec::new(), Vec::new());
         for ep in endpoints.iter().filter(|ep| ep.wants(&event)) {
             let id = DeliveryId::new();
             let ordering_key = match ep.ordering {
                 Ordering::PerRoom => event.order_key().map(str::to_owned),
                 Ordering::None => None,
             };
+            // A leased delivery is due when its lease ends; an unleased one at once.
+            let leased = plan.take(&ep.id);
+            leased_jobs.push(leased);
             insert_delivery.execute(params![
                 id.as_str(),
                 app.as_str(),
                 event.id.as_str(),
                 ep.id.as_str(),
                 now,
-                to_ms(lease_until),
+                if leased { to_ms(lease.until) } else { now },
                 labels,
                 ordering_key,
-                owner,
+                leased.then_some(owner),
             ])?;
             jobs.push(Job {
                 delivery_id: id,
@@ -102,6 +105,7 @@ pub fn publish(
             event,
             created: true,
             jobs,
+            leased: leased_jobs,
         });
     }
     Ok(out)

@@ -6,6 +6,7 @@
 //! not undo its neighbours (see `writer`). Under load this turns thousands of syncs a
 //! second into a few dozen. Reads run in parallel on a small pool.
 
+mod claims;
 mod deliveries;
 mod events;
 mod fanout;
@@ -27,6 +28,7 @@ use writer::Writer;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_lease_owner.sql"),
+    include_str!("../migrations/sqlite/0003_claim_per_endpoint.sql"),
 ];
 const READERS: usize = 4;
 

@@ -3,13 +3,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{deliveries, events, tenants, SqliteStore};
+use super::{claims, deliveries, events, tenants, SqliteStore};
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
-    ApiKey, AttemptOutcome, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job, Page,
-    Published, Store, StoreResult,
+    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job,
+    Lease, Page, Published, Store, StoreResult,
 };
 
 #[async_trait]
@@ -115,10 +115,11 @@ impl Store for SqliteStore {
         &self,
         app: &AppId,
         evts: Vec<Event>,
-        lease_until: DateTime<Utc>,
+        lease: &Lease,
     ) -> StoreResult<Vec<Published>> {
         let (app, fanout, owner) = (app.clone(), self.fanout.clone(), self.owner.clone());
-        self.write(move |c| events::publish(c, &app, &evts, lease_until, &owner, &fanout))
+        let lease = lease.clone();
+        self.write(move |c| events::publish(c, &app, &evts, &lease, &owner, &fanout))
             .await
     }
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
@@ -178,31 +179,31 @@ impl Store for SqliteStore {
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
-        limit: u32,
+        claim: &Claim,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Job>> {
-        let owner = self.owner.clone();
-        self.write(move |c| deliveries::claim_due(c, now, limit, lease_until, &owner))
+        let (owner, claim) = (self.owner.clone(), claim.clone());
+        self.write(move |c| claims::claim_due(c, now, &claim, lease_until, &owner))
             .await
     }
     async fn blocked(&self, job: &Job) -> StoreResult<bool> {
         let job = job.clone();
-        self.read(move |c| deliveries::blocked(c, &job)).await
+        self.read(move |c| claims::blocked(c, &job)).await
     }
     async fn release(&self, id: &DeliveryId) -> StoreResult<()> {
         let id = id.clone();
-        self.write(move |c| deliveries::release(c, &id)).await
+        self.write(move |c| claims::release(c, &id)).await
     }
     async fn release_leases(&self) -> StoreResult<u64> {
-        self.write(deliveries::release_leases).await
+        self.write(claims::release_leases).await
     }
     /// One process owns the file: all leases are this process's.
     async fn release_own_leases(&self) -> StoreResult<u64> {
-        self.write(deliveries::release_leases).await
+        self.write(claims::release_leases).await
     }
     async fn renew_leases(&self, ids: &[DeliveryId], until: DateTime<Utc>) -> StoreResult<u64> {
         let (ids, owner) = (ids.to_vec(), self.owner.clone());
-        self.write(move |c| deliveries::renew_leases(c, &ids, until, &owner))
+        self.write(move |c| claims::renew_leases(c, &ids, until, &owner))
             .await
     }
     async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()> {

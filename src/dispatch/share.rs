@@ -1,0 +1,260 @@
+//! Who holds how much of the dispatch window: the deliveries in memory, counted per endpoint.
+//!
+//! Isolation rests on this accounting. An endpoint may hold at most its *share*: what it can
+//! use (`max_in_flight` requests in flight, as many outcomes being written behind them, and a
+//! small read-ahead), and never more than an even split of the window among the endpoints
+//! holding work. Whatever an endpoint has beyond its share waits in the store, where it costs
+//! no memory and blocks nobody; a hanging endpoint therefore fills its own share and nothing
+//! else, and every other endpoint keeps room to take its due work into memory.
+//!
+//! The fast path (a publish leasing its deliveries to this process) skips the endpoints that
+//! are [`full`](Holdings::full); claims ask the store for each endpoint's remaining room
+//! ([`Holdings::claim`]). An endpoint that filled up and then drained to half its share asks
+//! for a claim ([`Released::wake`]), so the backlog it left in the store comes back at once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::domain::{DeliveryId, EndpointId};
+use crate::store::Claim;
+
+/// Deliveries an endpoint may hold beyond what it has in flight and is writing back, so
+/// that its workers find the next ones in memory while a claim brings more. An even split
+/// of the window caps it when many endpoints are busy.
+pub const READ_AHEAD: usize = 256;
+/// The smallest share, however many endpoints split the window.
+const MIN_SHARE: usize = 4;
+
+/// What one endpoint holds.
+#[derive(Debug, Default)]
+struct Held {
+    count: usize,
+    /// The endpoint's `max_in_flight`, once a worker has read its settings.
+    max_in_flight: Option<usize>,
+    /// Set when the endpoint reached its share: work may be waiting for it in the store.
+    filled: bool,
+}
+
+/// The window's accounting; one per dispatcher, behind a mutex.
+#[derive(Debug)]
+pub struct Holdings {
+    window: usize,
+    ids: HashMap<DeliveryId, EndpointId>,
+    endpoints: HashMap<EndpointId, Held>,
+    /// Endpoints holding their full share, shared with publishes as a snapshot.
+    full: Arc<HashSet<EndpointId>>,
+    /// Endpoints holding at least one delivery.
+    active: usize,
+}
+
+/// What releasing a delivery changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Released {
+    /// The endpoint drained after filling up: claim its backlog from the store.
+    pub wake: bool,
+}
+
+impl Holdings {
+    pub fn new(window: usize) -> Self {
+        Self {
+            window,
+            ids: HashMap::new(),
+            endpoints: HashMap::new(),
+            full: Arc::default(),
+            active: 0,
+        }
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &DeliveryId> {
+        self.ids.keys()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Room left in the whole window.
+    pub fn room(&self) -> usize {
+        self.window.saturating_sub(self.ids.len())
+    }
+
+    /// The endpoints whose share is full: a publish leaves their deliveries in the store.
+    pub fn full(&self) -> Arc<HashSet<EndpointId>> {
+        Arc::clone(&self.full)
+    }
+
+    /// The most an endpoint may hold now.
+    fn share(&self, held: &Held) -> usize {
+        let usable = held
+            .max_in_flight
+            .map_or(READ_AHEAD, |m| 2 * m + READ_AHEAD);
+        let split = self.window / (self.active + usize::from(held.count == 0)).max(1);
+        usable.min(split.max(MIN_SHARE))
+    }
+
+    /// Takes a delivery into memory; `false` when it is already held.
+    pub fn take(&mut self, id: &DeliveryId, endpoint: &EndpointId) -> bool {
+        if self.ids.contains_key(id) {
+            return false;
+        }
+        self.ids.insert(id.clone(), endpoint.clone());
+        let held = self.endpoints.entry(endpoint.clone()).or_default();
+        held.count += 1;
+        if held.count == 1 {
+            self.active += 1;
+        }
+        self.refresh(endpoint);
+        true
+    }
+
+    /// A delivery left memory (its outcome is written, or it went back to the store).
+    pub fn release(&mut self, id: &DeliveryId) -> Released {
+        let Some(endpoint) = self.ids.remove(id) else {
+            return Released::default();
+        };
+        let Some(held) = self.endpoints.get_mut(&endpoint) else {
+            return Released::default();
+        };
+        held.count = held.count.saturating_sub(1);
+        if held.count == 0 {
+            self.active = self.active.saturating_sub(1);
+        }
+        let out = self.refresh(&endpoint);
+        if let Some(held) = self.endpoints.get_mut(&endpoint) {
+            if held.count == 0 && held.max_in_flight.is_none() && !held.filled {
+                self.endpoints.remove(&endpoint);
+            }
+        }
+        out
+    }
+
+    /// Records an endpoint's `max_in_flight`, read from its settings.
+    pub fn set_max_in_flight(&mut self, endpoint: &EndpointId, max_in_flight: u32) {
+        let held = self.endpoints.entry(endpoint.clone()).or_default();
+        held.max_in_flight = Some(max_in_flight.max(1) as usize);
+        self.refresh(endpoint);
+    }
+
+    /// Re-derives whether the endpoint is full, and whether it just drained.
+    fn refresh(&mut self, endpoint: &EndpointId) -> Released {
+        let Some(held) = self.endpoints.get(endpoint) else {
+            return Released::default();
+        };
+        let share = self.share(held);
+        let (count, filled) = (held.count, held.filled);
+        let is_full = count >= share;
+        if is_full != self.full.contains(endpoint) {
+            let full = Arc::make_mut(&mut self.full);
+            if is_full {
+                full.insert(endpoint.clone());
+            } else {
+                full.remove(endpoint);
+            }
+        }
+        let held = self.endpoints.get_mut(endpoint).expect("read above");
+        if is_full {
+            held.filled = true;
+            return Released::default();
+        }
+        let drained = filled && count <= share / 2;
+        if drained {
+            held.filled = false;
+        }
+        Released { wake: drained }
+    }
+
+    /// The claim that fills every endpoint up to its share, and the window up to `limit`.
+    pub fn claim(&self, limit: usize, after: Option<EndpointId>) -> Claim {
+        let rooms = self
+            .endpoints
+            .iter()
+            .map(|(id, held)| {
+                let room = self.share(held).saturating_sub(held.count);
+                (id.clone(), room as u32)
+            })
+            .collect();
+        let fresh = Held::default();
+        Claim {
+            limit: limit.min(self.room()) as u32,
+            rooms,
+            default_room: self.share(&fresh) as u32,
+            after,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(n: u32) -> EndpointId {
+        EndpointId::from_trusted(format!("ep_{n:026}"))
+    }
+
+    fn fill(h: &mut Holdings, endpoint: &EndpointId, n: usize) -> Vec<DeliveryId> {
+        (0..n)
+            .map(|_| {
+                let id = DeliveryId::new();
+                assert!(h.take(&id, endpoint));
+                id
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_endpoint_fills_its_share_and_no_more_of_the_window() {
+        let mut h = Holdings::new(20_000);
+        let (hanging, healthy) = (ep(1), ep(2));
+        h.set_max_in_flight(&hanging, 50);
+        fill(&mut h, &hanging, 2 * 50 + READ_AHEAD - 1);
+        assert!(!h.full().contains(&hanging));
+        fill(&mut h, &hanging, 1);
+        assert!(h.full().contains(&hanging));
+        let claim = h.claim(1000, None);
+        assert_eq!(claim.room(&hanging), 0);
+        assert_eq!(claim.room(&healthy), READ_AHEAD as u32);
+        assert_eq!(claim.limit, 1000);
+    }
+
+    #[test]
+    fn many_endpoints_split_the_window_evenly() {
+        let mut h = Holdings::new(1_000);
+        for n in 0..100 {
+            h.set_max_in_flight(&ep(n), 50);
+            fill(&mut h, &ep(n), 5);
+        }
+        // 100 active endpoints: each may hold a tenth of the window.
+        let claim = h.claim(1000, None);
+        assert_eq!(claim.room(&ep(0)), 10 - 5);
+        assert_eq!(claim.default_room, 9, "a newcomer makes 101");
+        fill(&mut h, &ep(0), 5);
+        assert!(h.full().contains(&ep(0)));
+    }
+
+    #[test]
+    fn a_drained_endpoint_asks_for_its_backlog_once() {
+        let mut h = Holdings::new(20_000);
+        let e = ep(1);
+        h.set_max_in_flight(&e, 10);
+        let ids = fill(&mut h, &e, 2 * 10 + READ_AHEAD);
+        assert!(h.full().contains(&e));
+        let wakes: Vec<bool> = ids.iter().map(|id| h.release(id).wake).collect();
+        assert_eq!(wakes.iter().filter(|w| **w).count(), 1);
+        let first = wakes.iter().position(|w| *w).unwrap_or_default();
+        assert_eq!(first, ids.len() - (2 * 10 + READ_AHEAD) / 2 - 1);
+        assert!(!h.full().contains(&e));
+        assert_eq!(h.len(), 0);
+    }
+
+    #[test]
+    fn holding_twice_and_releasing_unknown_ids_change_nothing() {
+        let mut h = Holdings::new(100);
+        let id = DeliveryId::new();
+        assert!(h.take(&id, &ep(1)));
+        assert!(!h.take(&id, &ep(1)));
+        assert_eq!(h.len(), 1);
+        assert_eq!(h.release(&DeliveryId::new()), Released::default());
+        h.release(&id);
+        assert_eq!((h.len(), h.room()), (0, 100));
+    }
+}

@@ -1,0 +1,3 @@
+-- Claims look up each endpoint's earliest due, unleased deliveries.
+CREATE INDEX deliveries_endpoint_due ON deliveries (endpoint_id, due_at)
+    WHERE status = 'pending' AND lease_owner IS NULL;

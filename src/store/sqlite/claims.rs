@@ -1,0 +1,111 @@
+//! The dispatcher's side of the queue: claims, the ordering check, releases and renewals.
+//!
+//! A delivery held by this process has `lease_owner` set and `due_at` at its lease's end, so
+//! "due" alone tells what may be claimed; releasing sets `due_at` back to its scheduled time.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::deliveries::jobs_where;
+use crate::domain::{DeliveryId, EndpointId};
+use crate::store::{to_ms, Claim, Job, StoreResult};
+
+/// Leases, endpoint by endpoint in the claim's order, up to each endpoint's room of its
+/// earliest due deliveries (a room's head only), up to the claim's limit in all. One indexed
+/// look-up per endpoint: an endpoint's backlog, however long, costs the others nothing.
+pub fn claim_due(
+    c: &Connection,
+    now: DateTime<Utc>,
+    claim: &Claim,
+    lease_until: DateTime<Utc>,
+    owner: &str,
+) -> StoreResult<Vec<Job>> {
+    let now = to_ms(now);
+    let ids: Vec<EndpointId> = c
+        .prepare_cached("SELECT id FROM endpoints ORDER BY id")?
+        .query_map([], |r| Ok(EndpointId::from_trusted(r.get(0)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut lease =
+        c.prepare_cached("UPDATE deliveries SET due_at = ?2, lease_owner = ?3 WHERE id = ?1")?;
+    let mut jobs = Vec::new();
+    for ep in claim.visit_order(&ids) {
+        let left = (claim.limit as usize).saturating_sub(jobs.len());
+        let room = (claim.room(ep) as usize).min(left);
+        if left == 0 {
+            break;
+        }
+        if room == 0 {
+            continue;
+        }
+        let found = jobs_where(
+            c,
+            "d.endpoint_id = ?2 AND d.status = 'pending' AND d.due_at <= ?1 \
+             AND (d.ordering_key IS NULL OR NOT EXISTS \
+             (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id \
+              AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.id < d.id)) \
+             ORDER BY d.due_at LIMIT ?3",
+            &[&now, &ep.as_str(), &(room as i64)],
+        )?;
+        for job in &found {
+            lease.execute(params![job.delivery_id.as_str(), to_ms(lease_until), owner])?;
+        }
+        jobs.extend(found);
+    }
+    Ok(jobs)
+}
+
+/// Whether an earlier delivery of the same endpoint and ordering key is still pending.
+pub fn blocked(c: &Connection, job: &Job) -> StoreResult<bool> {
+    let Some(key) = &job.ordering_key else {
+        return Ok(false);
+    };
+    let found = c
+        .prepare_cached(
+            "SELECT 1 FROM deliveries WHERE endpoint_id = ?1 AND ordering_key = ?2 \
+             AND status = 'pending' AND id < ?3 LIMIT 1",
+        )?
+        .query_row(
+            params![job.endpoint_id.as_str(), key, job.delivery_id.as_str()],
+            |_| Ok(()),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Gives a delivery held in memory back to the store, due at its scheduled time.
+pub fn release(c: &Connection, id: &DeliveryId) -> StoreResult<()> {
+    c.execute(
+        "UPDATE deliveries SET due_at = next_attempt_at, lease_owner = NULL \
+         WHERE id = ?1 AND status = 'pending'",
+        [id.as_str()],
+    )?;
+    Ok(())
+}
+
+pub fn release_leases(c: &Connection) -> StoreResult<u64> {
+    let n = c.execute(
+        "UPDATE deliveries SET due_at = next_attempt_at, lease_owner = NULL \
+         WHERE status = 'pending' AND lease_owner IS NOT NULL",
+        [],
+    )?;
+    Ok(n as u64)
+}
+
+/// Extends the owner's leases on `ids`; a delivery another process took over, or whose
+/// outcome was written meanwhile, is left alone.
+pub fn renew_leases(
+    c: &Connection,
+    ids: &[DeliveryId],
+    until: DateTime<Utc>,
+    owner: &str,
+) -> StoreResult<u64> {
+    let mut renew = c.prepare_cached(
+        "UPDATE deliveries SET due_at = max(coalesce(next_attempt_at, 0), ?2) \
+         WHERE id = ?1 AND lease_owner = ?3 AND status = 'pending'",
+    )?;
+    let mut n = 0;
+    for id in ids {
+        n += renew.execute(params![id.as_str(), to_ms(until), owner])?;
+    }
+    Ok(n as u64)
+}
