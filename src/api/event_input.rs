@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::error::ApiError;
 use crate::domain::{
-    App, Event, EventData, EventId, EventTypeName, FieldError, IdempotencyKey, Labels,
+    json, App, Event, EventData, EventId, EventTypeName, FieldError, IdempotencyKey, Labels,
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -74,9 +74,13 @@ pub fn parse_event(
         .transpose()?;
     let metadata = match req.metadata {
         None | Some(serde_json::Value::Null) => None,
-        Some(m @ serde_json::Value::Object(_)) if m.to_string().len() <= 64 * 1024 => Some(m),
-        Some(serde_json::Value::Object(_)) => {
-            return Err(FieldError::new(field("metadata"), "must be at most 64 KiB").into())
+        Some(m @ serde_json::Value::Object(_)) => {
+            let text = m.to_string();
+            if text.len() > 64 * 1024 {
+                return Err(FieldError::new(field("metadata"), "must be at most 64 KiB").into());
+            }
+            // Attendee and Sendbird carry it re-serialised: the same limits as `data`.
+            Some(json::parse_faithful(&field("metadata"), &text)?)
         }
         Some(_) => return Err(FieldError::new(field("metadata"), "must be a JSON object").into()),
     };

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use super::client::Response;
 use super::{outcome, Dispatcher};
-use crate::domain::{DeliveryStatus, Endpoint};
+use crate::domain::{DeliveryStatus, Endpoint, ErrorKind};
 use crate::formats::{format_for, Outgoing};
 use crate::store::{AttemptOutcome, Job};
 
@@ -40,12 +41,19 @@ pub async fn send(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptO
         return outcome::abandoned(job);
     };
     let now = Utc::now();
-    let rendered = format.render(&Outgoing {
+    let rendered = match format.render(&Outgoing {
         event: &job.event,
         delivery_id: &job.delivery_id,
         endpoint: ep,
         now,
-    });
+    }) {
+        Ok(rendered) => rendered,
+        Err(e) => {
+            tracing::error!(delivery = %job.delivery_id, error = %e, "cannot render a delivery");
+            let failed = Response::failed(ErrorKind::Render, e.to_string());
+            return outcome::decide(job, ep, now, serde_json::json!({}), failed);
+        }
+    };
     let mut headers: Vec<(String, String)> = ep
         .headers
         .iter()

@@ -67,6 +67,19 @@ pub struct Response {
     pub duration: Duration,
 }
 
+impl Response {
+    /// An attempt that failed before any request was sent.
+    pub fn failed(kind: ErrorKind, message: String) -> Self {
+        Self {
+            status: None,
+            body: String::new(),
+            error: Some((kind, message)),
+            retry_after: None,
+            duration: Duration::ZERO,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
@@ -174,11 +187,12 @@ fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
     }
 }
 
-/// Maps a client error to the kind an operator looks for, keeping the innermost message.
+/// Maps a client error to the kind an operator looks for, by the types in its source chain
+/// (never by the words of a message), keeping the innermost message.
 fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     let mut innermost = e.to_string();
-    let mut text = String::new();
+    let mut tls = false;
     while let Some(err) = source {
         if let Some(b) = err.downcast_ref::<Blocked>() {
             return (ErrorKind::Blocked, b.to_string());
@@ -186,13 +200,20 @@ fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
         if let Some(d) = err.downcast_ref::<DnsFailure>() {
             return (ErrorKind::Dns, d.to_string());
         }
+        tls |= err.is::<rustls::Error>();
         innermost = err.to_string();
-        text.push_str(&innermost.to_lowercase());
-        source = err.source();
+        // An `io::Error` hides the error it wraps from `source()`: look inside it.
+        source = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner),
+            None => err.source(),
+        };
     }
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
-    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+    } else if tls {
         ErrorKind::Tls
     } else if e.is_connect() {
         ErrorKind::Connect

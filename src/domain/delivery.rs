@@ -51,6 +51,9 @@ pub enum ErrorKind {
     Blocked,
     HttpStatus,
     InvalidResponse,
+    /// The request could not be built (the stored event cannot be rendered in the
+    /// endpoint's format, or its secret cannot sign); nothing was sent.
+    Render,
 }
 
 impl ErrorKind {
@@ -63,6 +66,7 @@ impl ErrorKind {
             ErrorKind::Blocked => "blocked",
             ErrorKind::HttpStatus => "http_status",
             ErrorKind::InvalidResponse => "invalid_response",
+            ErrorKind::Render => "render",
         }
     }
 
@@ -75,6 +79,7 @@ impl ErrorKind {
             Self::Blocked,
             Self::HttpStatus,
             Self::InvalidResponse,
+            Self::Render,
         ]
         .into_iter()
         .find(|k| k.as_str() == value)

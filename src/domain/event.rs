@@ -135,12 +135,14 @@ impl Labels {
 pub struct EventData(Box<str>);
 
 impl EventData {
-    /// Accepts already-validated JSON text when it is an object.
+    /// Accepts a JSON object that every format can carry faithfully (see
+    /// [`super::json`]), keeping its text.
     pub fn parse(field: &str, raw: &serde_json::value::RawValue) -> Result<Self, FieldError> {
         let text = raw.get().trim();
         if !text.starts_with('{') {
             return Err(FieldError::new(field, "must be a JSON object"));
         }
+        super::json::parse_faithful(field, text)?;
         Ok(Self(text.into()))
     }
 
@@ -152,9 +154,10 @@ impl EventData {
         &self.0
     }
 
-    /// The parsed object, for formats that rearrange `data`.
-    pub fn to_value(&self) -> serde_json::Value {
-        serde_json::from_str(&self.0).unwrap_or_else(|_| serde_json::json!({}))
+    /// The parsed object, numbers as written, for formats that rearrange `data`. Fails only
+    /// for text stored by a version that accepted what the formats cannot carry.
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(&self.0)
     }
 
     /// Rebuilds data read back from the store, where only parsed objects were written.

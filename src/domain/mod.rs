@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod endpoint;
 pub mod event;
 pub mod ids;
+pub mod json;
 pub mod retry;
 pub mod secret;
 pub mod ssrf;

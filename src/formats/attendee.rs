@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use super::{
-    canonical, same, Credentials, Defaults, Format, Incoming, Outgoing, Rendered, VerifyError,
+    canonical, data_value, same, Credentials, Defaults, Format, Incoming, Outgoing, RenderError,
+    Rendered, VerifyError,
 };
 use crate::domain::endpoint::Ordering;
 use crate::domain::{DeliveryId, RetrySchedule};
@@ -50,24 +51,25 @@ pub fn sign(secret: &str, body: &[u8]) -> Result<String, VerifyError> {
 }
 
 impl Format for Attendee {
-    fn render(&self, out: &Outgoing<'_>) -> Rendered {
+    fn render(&self, out: &Outgoing<'_>) -> Result<Rendered, RenderError> {
         let e = out.event;
         let payload = json!({
             "idempotency_key": uuid_of(out.delivery_id),
             "bot_id": e.labels.get("bot_id"),
             "bot_metadata": e.metadata.clone().unwrap_or(Value::Null),
             "trigger": e.event_type.as_str(),
-            "data": e.data.to_value(),
+            "data": data_value(e)?,
         });
         let body = canonical::to_string(&payload).into_bytes();
-        let signature = sign(out.endpoint.secret.expose(), &body).unwrap_or_default();
-        Rendered {
+        let signature = sign(out.endpoint.secret.expose(), &body)
+            .map_err(|e| RenderError::Secret(e.to_string()))?;
+        Ok(Rendered {
             body,
             headers: vec![
                 ("content-type", "application/json".to_owned()),
                 ("x-webhook-signature", signature),
             ],
-        }
+        })
     }
 
     fn verify(

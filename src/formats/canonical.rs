@@ -18,12 +18,7 @@ fn write(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => out.push_str(&i.to_string()),
-            (_, Some(u), _) => out.push_str(&u.to_string()),
-            (_, _, Some(f)) => out.push_str(&python_float(f)),
-            _ => out.push_str(&n.to_string()),
-        },
+        Value::Number(n) => out.push_str(&python_number(&n.to_string())),
         // serde_json escapes exactly what Python's encoder escapes with ensure_ascii=False:
         // the quote, the backslash and the control characters below U+0020.
         Value::String(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
@@ -51,6 +46,23 @@ fn write(out: &mut String, value: &Value) {
             }
             out.push('}');
         }
+    }
+}
+
+/// A JSON number as Python's `json.dumps(json.loads(text))` spells it: an integer exactly,
+/// whatever its size (`-0` is `0`), a float by [`python_float`]. Numbers are kept as the
+/// text the publisher wrote, so nothing was rounded before this point.
+pub fn python_number(text: &str) -> String {
+    if crate::domain::json::is_integer(text) {
+        let digits = text.trim_start_matches('-');
+        if digits.bytes().all(|b| b == b'0') {
+            return "0".into();
+        }
+        return text.to_owned();
+    }
+    match text.parse::<f64>() {
+        Ok(f) => python_float(f),
+        Err(_) => text.to_owned(),
     }
 }
 
@@ -116,6 +128,26 @@ mod tests {
         ];
         for (f, want) in cases {
             assert_eq!(python_float(f), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_spelled_like_python_after_json_loads() {
+        let cases = [
+            ("18446744073709551617", "18446744073709551617"),
+            ("-9223372036854775809", "-9223372036854775809"),
+            ("9007199254740993", "9007199254740993"),
+            ("-0", "0"),
+            ("0", "0"),
+            ("1.0", "1.0"),
+            ("1e21", "1e+21"),
+            ("1E2", "100.0"),
+            ("1e-7", "1e-07"),
+            ("-0.0", "-0.0"),
+            ("1e-400", "0.0"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(python_number(text), want, "{text}");
         }
     }
 

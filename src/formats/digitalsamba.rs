@@ -7,7 +7,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{same, Credentials, Defaults, Format, Incoming, Outgoing, Rendered, VerifyError};
+use super::{
+    same, Credentials, Defaults, Format, Incoming, Outgoing, RenderError, Rendered, VerifyError,
+};
 use crate::domain::endpoint::Ordering;
 use crate::domain::{EventData, RetrySchedule};
 
@@ -24,7 +26,7 @@ struct Body<'a> {
 }
 
 impl Format for Digitalsamba {
-    fn render(&self, out: &Outgoing<'_>) -> Rendered {
+    fn render(&self, out: &Outgoing<'_>) -> Result<Rendered, RenderError> {
         let e = out.event;
         let body = Body {
             event_type: e.event_type.as_str(),
@@ -38,10 +40,10 @@ impl Format for Digitalsamba {
         if !token.is_empty() {
             headers.push(("authorization", format!("Bearer {token}")));
         }
-        Rendered {
-            body: serde_json::to_vec(&body).unwrap_or_default(),
+        Ok(Rendered {
+            body: serde_json::to_vec(&body).map_err(|e| RenderError::Data(e.to_string()))?,
             headers,
-        }
+        })
     }
 
     fn verify(

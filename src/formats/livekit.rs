@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    jwt, spread_body, Credentials, Defaults, Format, Incoming, Outgoing, Rendered, VerifyError,
+    jwt, spread_body, Credentials, Defaults, Format, Incoming, Outgoing, RenderError, Rendered,
+    VerifyError,
 };
 use crate::domain::endpoint::Ordering;
 use crate::domain::RetrySchedule;
@@ -24,21 +25,21 @@ pub fn issuer(out: &Outgoing<'_>) -> String {
 }
 
 impl Format for Livekit {
-    fn render(&self, out: &Outgoing<'_>) -> Rendered {
+    fn render(&self, out: &Outgoing<'_>) -> Result<Rendered, RenderError> {
         let created = out.event.created_at.timestamp().to_string();
         let tail = vec![
             ("id", out.event.id.as_str().into()),
             ("createdAt", created.into()),
         ];
-        let body = spread_body("event", out.event, tail);
+        let body = spread_body("event", out.event, tail)?;
         let token = jwt::sign(&issuer(out), out.endpoint.secret.expose(), &body, out.now);
-        Rendered {
+        Ok(Rendered {
             body,
             headers: vec![
                 ("content-type", "application/webhook+json".to_owned()),
                 ("authorization", token),
             ],
-        }
+        })
     }
 
     fn verify(

@@ -41,6 +41,15 @@ pub struct Rendered {
     pub headers: Vec<(&'static str, String)>,
 }
 
+/// Why a request cannot be built; the attempt fails without sending anything.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("the event's data cannot be parsed: {0}")]
+    Data(String),
+    #[error("the endpoint's secret cannot sign: {0}")]
+    Secret(String),
+}
+
 /// A received request, as a verifier sees it.
 pub struct Incoming<'a> {
     pub headers: &'a [(String, String)],
@@ -92,7 +101,7 @@ pub struct Credentials<'a> {
 
 pub trait Format: Send + Sync {
     /// Body and signature headers for one attempt.
-    fn render(&self, out: &Outgoing<'_>) -> Rendered;
+    fn render(&self, out: &Outgoing<'_>) -> Result<Rendered, RenderError>;
 
     /// Checks a request against a secret at time `now`.
     fn verify(
@@ -122,13 +131,17 @@ pub fn format_for(kind: FormatKind) -> Option<&'static dyn Format> {
 
 /// `{"<type_key>": type, ...data, <tail>}`: the LiveKit-family and Sendbird bodies, which
 /// spread the event's data at the top level around Herald's own keys.
-pub fn spread_body(type_key: &str, event: &Event, tail: Vec<(&str, serde_json::Value)>) -> Vec<u8> {
+pub fn spread_body(
+    type_key: &str,
+    event: &Event,
+    tail: Vec<(&str, serde_json::Value)>,
+) -> Result<Vec<u8>, RenderError> {
     let mut map = serde_json::Map::new();
     map.insert(
         type_key.to_owned(),
         serde_json::Value::String(event.event_type.as_str().to_owned()),
     );
-    if let serde_json::Value::Object(data) = event.data.to_value() {
+    if let serde_json::Value::Object(data) = data_value(event)? {
         for (k, v) in data {
             if k != type_key && !tail.iter().any(|(t, _)| *t == k) {
                 map.insert(k, v);
@@ -138,7 +151,16 @@ pub fn spread_body(type_key: &str, event: &Event, tail: Vec<(&str, serde_json::V
     for (k, v) in tail {
         map.insert(k.to_owned(), v);
     }
-    serde_json::to_vec(&serde_json::Value::Object(map)).unwrap_or_default()
+    serde_json::to_vec(&serde_json::Value::Object(map))
+        .map_err(|e| RenderError::Data(e.to_string()))
+}
+
+/// The event's data as a tree, numbers as published.
+pub fn data_value(event: &Event) -> Result<serde_json::Value, RenderError> {
+    event
+        .data
+        .to_value()
+        .map_err(|e| RenderError::Data(e.to_string()))
 }
 
 /// Constant-time equality of two strings.

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::livekit::issuer;
 use super::{
-    jwt, spread_body, Credentials, Defaults, Format, Incoming, Outgoing, Rendered, VerifyError,
+    jwt, spread_body, Credentials, Defaults, Format, Incoming, Outgoing, RenderError, Rendered,
+    VerifyError,
 };
 use crate::domain::endpoint::Ordering;
 use crate::domain::RetrySchedule;
@@ -19,27 +20,27 @@ pub struct Plugnmeet;
 pub const DEFAULT_CONTENT_TYPE: &str = "application/webhook+json";
 
 impl Format for Plugnmeet {
-    fn render(&self, out: &Outgoing<'_>) -> Rendered {
+    fn render(&self, out: &Outgoing<'_>) -> Result<Rendered, RenderError> {
         let created = out.event.created_at.timestamp();
         let tail = vec![
             ("id", out.event.id.as_str().into()),
             ("created_at", created.into()),
         ];
-        let body = spread_body("event", out.event, tail);
+        let body = spread_body("event", out.event, tail)?;
         let token = jwt::sign(&issuer(out), out.endpoint.secret.expose(), &body, out.now);
         let content_type = out
             .endpoint
             .content_type
             .clone()
             .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned());
-        Rendered {
+        Ok(Rendered {
             body,
             headers: vec![
                 ("content-type", content_type),
                 ("authorization", token.clone()),
                 ("hash-token", token),
             ],
-        }
+        })
     }
 
     fn verify(

@@ -9,7 +9,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::{
-    same, spread_body, Credentials, Defaults, Format, Incoming, Outgoing, Rendered, VerifyError,
+    same, spread_body, Credentials, Defaults, Format, Incoming, Outgoing, RenderError, Rendered,
+    VerifyError,
 };
 use crate::domain::endpoint::Ordering;
 use crate::domain::RetrySchedule;
@@ -30,22 +31,22 @@ pub fn sign(token: &str, body: &[u8]) -> String {
 }
 
 impl Format for Sendbird {
-    fn render(&self, out: &Outgoing<'_>) -> Rendered {
+    fn render(&self, out: &Outgoing<'_>) -> Result<Rendered, RenderError> {
         let mut tail = Vec::new();
         if out.endpoint.include_members {
             if let Some(members) = out.event.metadata.as_ref().and_then(|m| m.get("members")) {
                 tail.push(("members", members.clone()));
             }
         }
-        let body = spread_body("category", out.event, tail);
+        let body = spread_body("category", out.event, tail)?;
         let signature = sign(out.endpoint.secret.expose(), &body);
-        Rendered {
+        Ok(Rendered {
             body,
             headers: vec![
                 ("content-type", "application/json".to_owned()),
                 ("x-sendbird-signature", signature),
             ],
-        }
+        })
     }
 
     fn verify(

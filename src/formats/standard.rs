@@ -11,7 +11,9 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
-use super::{same, Credentials, Defaults, Format, Incoming, Outgoing, Rendered, VerifyError};
+use super::{
+    same, Credentials, Defaults, Format, Incoming, Outgoing, RenderError, Rendered, VerifyError,
+};
 use crate::domain::endpoint::Ordering;
 use crate::domain::{EventData, RetrySchedule};
 
@@ -47,7 +49,7 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
 }
 
 impl Format for Standard {
-    fn render(&self, out: &Outgoing<'_>) -> Rendered {
+    fn render(&self, out: &Outgoing<'_>) -> Result<Rendered, RenderError> {
         let body = Body {
             event_type: out.event.event_type.as_str(),
             timestamp: out
@@ -56,16 +58,17 @@ impl Format for Standard {
                 .to_rfc3339_opts(SecondsFormat::AutoSi, true),
             data: &out.event.data,
         };
-        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let body = serde_json::to_vec(&body).map_err(|e| RenderError::Data(e.to_string()))?;
         let ts = out.now.timestamp();
         let id = out.delivery_id.as_str();
         let signatures: Vec<String> = out
             .endpoint
             .signing_secrets(out.now)
             .into_iter()
-            .filter_map(|secret| sign(secret.expose(), id, ts, &body).ok())
-            .collect();
-        Rendered {
+            .map(|secret| sign(secret.expose(), id, ts, &body))
+            .collect::<Result<_, _>>()
+            .map_err(|e| RenderError::Secret(e.to_string()))?;
+        Ok(Rendered {
             body,
             headers: vec![
                 ("content-type", "application/json".to_owned()),
@@ -73,7 +76,7 @@ impl Format for Standard {
                 ("webhook-timestamp", ts.to_string()),
                 ("webhook-signature", signatures.join(" ")),
             ],
-        }
+        })
     }
 
     fn verify(

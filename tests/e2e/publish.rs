@@ -233,6 +233,36 @@ async fn slow_receiver_times_out_and_is_logged() {
 }
 
 #[tokio::test]
+async fn https_to_a_plain_http_port_is_logged_as_tls() {
+    let dir = TempDir::new("tls-kind");
+    let herald = Herald::start(&dir.0);
+    let rx = Receiver::start().await;
+    let url = rx.url.replacen("http://", "https://", 1);
+    let app = herald.create_app("standard").await;
+    herald
+        .create_endpoint(&app, json!({"url": url, "retry_schedule_s": [0]}))
+        .await;
+    herald
+        .publish(&app, json!({"type": "room.created", "data": {}}))
+        .await;
+    let list = herald
+        .wait_for(
+            &format!("/v1/apps/{app}/deliveries"),
+            Duration::from_secs(10),
+            |v| v["data"][0]["status"] == "failed",
+        )
+        .await;
+    let dlv = list["data"][0]["id"].as_str().expect("id");
+    let (_, _, detail) = herald
+        .call("GET", &format!("/v1/apps/{app}/deliveries/{dlv}"), None)
+        .await;
+    for attempt in detail["attempts"].as_array().expect("attempts") {
+        assert_eq!(attempt["error_kind"], "tls", "{attempt}");
+    }
+    assert_eq!(rx.count(), 0, "a TLS handshake was answered as HTTP");
+}
+
+#[tokio::test]
 async fn rate_limit_per_endpoint_spaces_out_deliveries() {
     let dir = TempDir::new("ratelimit");
     let herald = Herald::start(&dir.0);
