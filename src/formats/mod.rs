@@ -168,14 +168,12 @@ pub fn same(a: &str, b: &str) -> bool {
     subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
-/// The shared signing vectors, read from `../shared/vectors/signatures.json` beside the repo.
+/// The signing vectors computed by independent implementations, kept in the repository at
+/// `tests/vectors/signatures.json`.
 #[cfg(test)]
 pub(crate) mod test_vectors {
     pub fn for_format(format: &str) -> Vec<serde_json::Value> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/vectors/signatures.json"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/signatures.json");
         let raw = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let doc: serde_json::Value = serde_json::from_str(&raw).unwrap_or_default();
         doc["vectors"]
