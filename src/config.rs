@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use figment::Figment;
@@ -44,6 +45,15 @@ pub struct Config {
     pub dispatch_window: Option<usize>,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace_s: u64,
+    /// A request head must arrive whole within this of its first byte.
+    pub http_header_timeout_ms: u64,
+    /// A client connection with no request under way is closed after this.
+    pub http_idle_timeout_s: u64,
+    /// A request body must arrive whole within this of its head (else 408).
+    pub http_body_timeout_s: u64,
+    /// Client connections open at once at most (lowered to three quarters of the
+    /// open-file limit); at the bound the longest-stalled connection is closed.
+    pub max_connections: usize,
     /// Endpoints created, or brought up to date, at every start.
     pub static_endpoints: Vec<StaticEndpoint>,
 }
@@ -76,6 +86,10 @@ impl Default for Config {
             poll_interval_ms: 250,
             dispatch_window: None,
             shutdown_grace_s: 10,
+            http_header_timeout_ms: 10_000,
+            http_idle_timeout_s: 60,
+            http_body_timeout_s: 30,
+            max_connections: 10_000,
             static_endpoints: Vec::new(),
         }
     }
@@ -145,6 +159,7 @@ pub struct Settings {
     pub poll_interval_ms: u64,
     pub dispatch_window: usize,
     pub shutdown_grace_s: u64,
+    pub http: crate::api::serve::Limits,
     pub static_endpoints: Vec<StaticEndpoint>,
 }
 
@@ -209,6 +224,14 @@ impl Config {
                 })
                 .clamp(100, 1_000_000),
             shutdown_grace_s: self.shutdown_grace_s,
+            http: crate::api::serve::Limits {
+                header_timeout: Duration::from_millis(
+                    self.http_header_timeout_ms.clamp(100, 600_000),
+                ),
+                idle_timeout: Duration::from_secs(self.http_idle_timeout_s.clamp(1, 3600)),
+                body_timeout: Duration::from_secs(self.http_body_timeout_s.clamp(1, 3600)),
+                max_connections: self.max_connections.max(1),
+            },
             static_endpoints: self.static_endpoints,
         })
     }

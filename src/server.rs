@@ -130,24 +130,40 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     api::provision::apply(&state, &state.settings.static_endpoints.clone())
         .await
         .context("applying static_endpoints")?;
+    let limits = connection_limits(&state.settings);
     let app = api::router(state);
-    let mut rx = shutdown_rx;
-    tasks.push(tokio::spawn(async move {
-        let stop = async move {
-            let _ = rx.wait_for(|s| *s).await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await
-        {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
-    }));
+    tasks.push(tokio::spawn(api::serve::run(
+        listener,
+        app,
+        limits,
+        shutdown_rx,
+    )));
     Ok(Running {
         addr,
         shutdown,
         tasks,
     })
+}
+
+/// The configured connection limits, with the connection bound lowered to three quarters of
+/// the open-file limit (raised first to what the system allows), so that the descriptors
+/// the store and the outbound requests need are never taken by client connections.
+fn connection_limits(settings: &Settings) -> api::serve::Limits {
+    let mut limits = settings.http.clone();
+    let files = rlimit::increase_nofile_limit(u64::MAX)
+        .or_else(|_| rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft));
+    if let Ok(files) = files {
+        let room = usize::try_from(files / 4 * 3).unwrap_or(usize::MAX).max(16);
+        if room < limits.max_connections {
+            tracing::info!(
+                max_connections = room,
+                open_files = files,
+                "connection bound lowered to fit the open-file limit"
+            );
+            limits.max_connections = room;
+        }
+    }
+    limits
 }
 
 /// Runs until SIGINT or SIGTERM, then shuts down gracefully.

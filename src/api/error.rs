@@ -27,6 +27,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
+    #[error("{0}")]
+    RequestTimeout(String),
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
     #[error("the request is not valid")]
     Invalid(Vec<FieldError>),
     #[error("{0}")]
@@ -79,6 +85,17 @@ impl ApiError {
                 "too-large",
                 "Request body too large",
             ),
+            ApiError::RequestTimeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request body too slow",
+            ),
+            ApiError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri-too-long", "URI too long"),
+            ApiError::HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers-too-large",
+                "Request header fields too large",
+            ),
             ApiError::Invalid(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation",
@@ -120,8 +137,25 @@ impl From<IdError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// A whole HTTP/1.1 response closing the connection, for the connection layer to write
+    /// itself when the HTTP parser cannot get as far as a route.
+    pub fn raw_response(self) -> Vec<u8> {
+        let (status, _, _) = self.parts();
+        let body = self.problem();
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let mut out = format!(
+            "HTTP/1.1 {} {}\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or_default(),
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(&body);
+        out
+    }
+
+    fn problem(self) -> Problem {
         let (status, slug, title) = self.parts();
         let detail = match &self {
             ApiError::Internal(msg) => {
@@ -145,13 +179,20 @@ impl IntoResponse for ApiError {
                 .collect(),
             _ => Vec::new(),
         };
-        let body = Problem {
+        Problem {
             kind: format!("/problems/{slug}"),
             title: title.to_owned(),
             status: status.as_u16(),
             detail,
             errors,
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.parts().0;
+        let body = self.problem();
         let mut resp = (status, axum::Json(body)).into_response();
         resp.headers_mut().insert(
             header::CONTENT_TYPE,

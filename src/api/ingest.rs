@@ -1,7 +1,6 @@
 //! `POST /v1/apps/{app}/ingest/livekit`: a LiveKit or plugNmeet server's webhook, verified by
 //! its JWT (the media server cannot send a Herald token) and republished into the app.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
@@ -9,6 +8,7 @@ use chrono::Utc;
 
 use super::error::{ApiError, ApiResult, Problem};
 use super::events::{commit, PublishResult};
+use super::json::RawBody;
 use super::AppState;
 use crate::domain::AppId;
 use crate::ingest::livekit;
@@ -21,7 +21,7 @@ pub async fn livekit(
     State(state): State<AppState>,
     Path(app): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, Json<PublishResult>)> {
     // An unknown app and a bad token look the same to an unauthenticated caller.
     let app = match AppId::parse(&app) {

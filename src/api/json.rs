@@ -48,17 +48,32 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
-            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge("request body is larger than the configured limit".into())
-            } else {
-                ApiError::BadRequest(rej.body_text())
-            }
-        })?;
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
         if bytes.is_empty() {
             return Err(ApiError::BadRequest("a JSON body is required".into()));
         }
         parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// The request body as bytes, failing as problem+json: 413 past the body limit, 408 when it
+/// did not arrive within the body timeout, 400 when the connection broke.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge("request body is larger than the configured limit".into())
+            } else if let Some(late) = super::deadline::timed_out(&rej) {
+                ApiError::RequestTimeout(late.to_string())
+            } else {
+                ApiError::BadRequest(rej.body_text())
+            }
+        })?;
+        Ok(RawBody(bytes))
     }
 }
 

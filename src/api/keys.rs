@@ -1,7 +1,6 @@
 //! `/v1/apps/{app}/keys`: app-scoped API keys. The token is shown once, at creation; only its
 //! hash is stored.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -11,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::auth::{hash_hex, new_token, path_id, Scoped};
 use super::error::{ApiError, ApiResult, Problem};
-use super::json::parse_json;
+use super::json::{parse_json, RawBody};
 use super::AppState;
 use crate::domain::{AppId, KeyId};
 use crate::store::ApiKey;
@@ -37,7 +36,7 @@ pub struct CreatedKey {
 pub async fn create(
     State(state): State<AppState>,
     scoped: Scoped,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     let req: CreateKey = if body.iter().all(u8::is_ascii_whitespace) {
         CreateKey::default()

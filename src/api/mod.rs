@@ -8,6 +8,7 @@
 pub mod apps;
 pub mod auth;
 pub mod cache;
+mod deadline;
 pub mod deliveries;
 pub mod endpoint_build;
 pub mod endpoint_input;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod event_input;
 pub mod event_types;
 pub mod events;
+pub mod head_limits;
 pub mod ingest;
 pub mod json;
 pub mod keys;
@@ -23,6 +25,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pagination;
 pub mod provision;
+pub mod serve;
 
 use std::sync::Arc;
 
@@ -61,7 +64,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed);
     if !state.settings.role.serves_api() {
-        return ops.with_state(state);
+        return ops
+            .layer(axum::middleware::from_fn(head_limits::enforce))
+            .with_state(state);
     }
     let event_limit = DefaultBodyLimit::max(state.settings.max_event_bytes);
     let batch_limit = DefaultBodyLimit::max(state.settings.max_batch_bytes);
@@ -120,5 +125,6 @@ pub fn router(state: AppState) -> Router {
         );
     ops.nest("/v1", v1)
         .route("/openapi.json", get(openapi::serve))
+        .layer(axum::middleware::from_fn(head_limits::enforce))
         .with_state(state)
 }

@@ -7,10 +7,10 @@
 
 mod doc;
 mod error;
+mod lease;
 pub mod postgres;
 pub mod sqlite;
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -23,6 +23,7 @@ use crate::domain::{
 
 pub use doc::EndpointDoc;
 pub use error::StoreError;
+pub use lease::{Claim, Lease, LeasePlanner};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -77,99 +78,6 @@ pub struct Job {
     pub trigger: Trigger,
     /// Set when the endpoint orders per room: jobs sharing it go one at a time, in id order.
     pub ordering_key: Option<String>,
-}
-
-/// Which of a publish's new deliveries are leased to this process, for the in-memory fast
-/// path; the others are written unleased, due at once, for any dispatcher to claim.
-#[derive(Debug, Clone)]
-pub struct Lease {
-    pub until: DateTime<Utc>,
-    /// Endpoints whose share of this process's memory is full: none of theirs is leased.
-    pub except: Arc<HashSet<EndpointId>>,
-    /// Most deliveries of one endpoint one publish leases, so that a large batch cannot
-    /// carry an endpoint far past its share.
-    pub per_endpoint: usize,
-}
-
-impl Lease {
-    /// Leases nothing: every delivery waits in the store.
-    pub fn none() -> Self {
-        Self {
-            until: DateTime::UNIX_EPOCH,
-            except: Arc::default(),
-            per_endpoint: 0,
-        }
-    }
-
-    /// Decides, delivery by delivery in the order a publish creates them, which are leased.
-    pub fn planner(&self) -> LeasePlanner<'_> {
-        LeasePlanner {
-            lease: self,
-            live: self.until > Utc::now(),
-            taken: HashMap::new(),
-        }
-    }
-}
-
-/// One publish's use of a [`Lease`]; both backends ask it about each new delivery in turn.
-pub struct LeasePlanner<'a> {
-    lease: &'a Lease,
-    live: bool,
-    taken: HashMap<EndpointId, usize>,
-}
-
-impl LeasePlanner<'_> {
-    /// Whether the next new delivery to `endpoint` is leased to this process.
-    pub fn take(&mut self, endpoint: &EndpointId) -> bool {
-        if !self.live || self.lease.except.contains(endpoint) {
-            return false;
-        }
-        let taken = self.taken.entry(endpoint.clone()).or_default();
-        *taken += 1;
-        *taken <= self.lease.per_endpoint
-    }
-}
-
-/// How much due work one claim takes, endpoint by endpoint: the dispatcher decides each
-/// endpoint's room; the store only finds that many due deliveries of each.
-#[derive(Debug, Clone, Default)]
-pub struct Claim {
-    /// Most deliveries in all.
-    pub limit: u32,
-    /// Room per endpoint this process knows; 0 takes none.
-    pub rooms: HashMap<EndpointId, u32>,
-    /// Room for every other endpoint.
-    pub default_room: u32,
-    /// Endpoints are visited in id order, starting after this one and wrapping around, so
-    /// that when `limit` cuts a claim short the next one begins where it stopped.
-    pub after: Option<EndpointId>,
-}
-
-impl Claim {
-    pub fn room(&self, endpoint: &EndpointId) -> u32 {
-        self.rooms
-            .get(endpoint)
-            .copied()
-            .unwrap_or(self.default_room)
-    }
-
-    /// `ids` in the order this claim visits them.
-    pub fn visit_order<'a>(&self, ids: &'a [EndpointId]) -> impl Iterator<Item = &'a EndpointId> {
-        let start = self
-            .after
-            .as_ref()
-            .map_or(0, |after| ids.partition_point(|id| id <= after));
-        ids[start..].iter().chain(&ids[..start])
-    }
-
-    /// Of the endpoints a claim served, the one it visited last: where the next one starts.
-    pub fn last_visited<'a>(
-        &self,
-        served: impl Iterator<Item = &'a EndpointId>,
-    ) -> Option<EndpointId> {
-        let wrapped = |id: &EndpointId| self.after.as_ref().is_some_and(|after| id <= after);
-        served.max_by_key(|id| (wrapped(id), *id)).cloned()
-    }
 }
 
 /// What one publish did: the event (new, or the original for a repeated idempotency key) and

@@ -28,8 +28,20 @@ impl Herald {
 
     /// Starts Herald with extra environment variables; an empty value removes the variable.
     pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Herald {
+        Self::start_under(dir, env, &[])
+    }
+
+    /// Starts Herald as the last arguments of `wrapper` (e.g. `prlimit --nofile=...`).
+    pub fn start_under(dir: &Path, env: &[(&str, &str)], wrapper: &[&str]) -> Herald {
         let db = database_url(dir);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(env!("CARGO_BIN_EXE_herald"));
+                cmd
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_herald")),
+        };
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
             .env("HERALD_ADMIN_TOKEN", ADMIN)
             .env("HERALD_ALLOW_DESTINATIONS", "127.0.0.0/8")

@@ -1,0 +1,213 @@
+//! The two wrappers through which `serve` watches a connection: the socket, to see when a
+//! request head starts arriving (and to refuse a request line longer than the HTTP parser
+//! would answer with a bare 414), and each request body, to end it at its deadline.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http_body::{Body, Frame, SizeHint};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::Sleep;
+
+use super::error::ApiError;
+use super::head_limits;
+use super::serve::Conn;
+
+/// The longest request line passed to the HTTP parser: the URI limit, the method and the
+/// version. A longer one is answered here, as problem+json, and the connection closed.
+const MAX_REQUEST_LINE: usize = head_limits::MAX_URI_BYTES + 64;
+
+/// Follows a request line through newly read bytes (`line`: its bytes so far, while one is
+/// being read); answers whether it has grown too long.
+fn line_too_long(line: &mut Option<usize>, fresh: &[u8], starts: bool) -> bool {
+    if starts {
+        *line = Some(0);
+    }
+    let Some(seen) = *line else {
+        return false;
+    };
+    match fresh.iter().position(|b| *b == b'\n') {
+        Some(end) => {
+            *line = None;
+            seen + end > MAX_REQUEST_LINE
+        }
+        None => {
+            *line = Some(seen + fresh.len());
+            seen + fresh.len() > MAX_REQUEST_LINE
+        }
+    }
+}
+
+/// A socket that tells its connection when bytes arrive.
+pub struct Watched {
+    stream: TcpStream,
+    conn: Arc<Conn>,
+    /// Bytes of the request line read so far, while one is being read.
+    line: Option<usize>,
+    /// Set once a request line was refused: the parser sees the end of the stream.
+    refused: bool,
+}
+
+impl Watched {
+    pub fn new(stream: TcpStream, conn: Arc<Conn>) -> Self {
+        Self {
+            stream,
+            conn,
+            line: None,
+            refused: false,
+        }
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.refused {
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            let starts = self.conn.read_some();
+            let this = &mut *self;
+            if line_too_long(&mut this.line, &buf.filled()[before..], starts) {
+                let refusal = ApiError::UriTooLong(format!(
+                    "the request line is over {MAX_REQUEST_LINE} bytes; the URI limit is {} bytes",
+                    head_limits::MAX_URI_BYTES
+                ));
+                // Small enough for the socket's send buffer; the connection closes after.
+                let _ = self.stream.try_write(&refusal.raw_response());
+                self.refused = true;
+                buf.set_filled(before);
+            }
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
+
+/// The body of a request did not arrive whole in time.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive within {0:?}")]
+pub struct BodyTimedOut(pub Duration);
+
+/// A request body that fails once its deadline passes, however slowly it trickles in.
+pub struct Deadline<B> {
+    body: B,
+    sleep: Pin<Box<Sleep>>,
+    after: Duration,
+}
+
+impl<B> Deadline<B> {
+    pub fn new(body: B, after: Duration) -> Self {
+        Self {
+            body,
+            sleep: Box::pin(tokio::time::sleep(after)),
+            after,
+        }
+    }
+}
+
+impl<B> Body for Deadline<B>
+where
+    B: Body + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
+    type Data = B::Data;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.body).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut(self.after))))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// The body timeout behind an error, if that is what ended the body.
+pub fn timed_out<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a BodyTimedOut> {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if let Some(late) = e.downcast_ref::<BodyTimedOut>() {
+            return Some(late);
+        }
+        source = e.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_line_is_followed_across_reads() {
+        let mut line = None;
+        assert!(!line_too_long(&mut line, b"GET /a", true));
+        assert!(!line_too_long(
+            &mut line,
+            b"b HTTP/1.1\r\nHost: x\r\n",
+            false
+        ));
+        assert_eq!(line, None, "the line ended");
+        // Header bytes after the line are not counted, however many.
+        assert!(!line_too_long(&mut line, &[b'h'; 100_000], false));
+        let long = vec![b'a'; MAX_REQUEST_LINE];
+        assert!(!line_too_long(&mut line, &long, true));
+        assert!(line_too_long(&mut line, b"aa", false));
+        let mut line = None;
+        let mut ended = long.clone();
+        ended.extend_from_slice(b"a\r\n");
+        assert!(line_too_long(&mut line, &ended, true));
+    }
+}
