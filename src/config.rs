@@ -40,8 +40,8 @@ pub struct Config {
     pub lease_s: u64,
     /// How often the dispatcher looks for due retries when nothing woke it.
     pub poll_interval_ms: u64,
-    /// Deliveries held in memory at most (the window of due work). Unset: 20,000 on
-    /// SQLite; 2,000 on PostgreSQL, where what one node holds the others cannot send.
+    /// Deliveries held in memory at most (the window of due work); 20,000 when unset. Each
+    /// endpoint holds at most its share of it (see `dispatch::share`).
     pub dispatch_window: Option<usize>,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace_s: u64,
@@ -215,14 +215,7 @@ impl Config {
             role,
             lease_s: self.lease_s.clamp(3, 3600),
             poll_interval_ms: self.poll_interval_ms.clamp(10, 60_000),
-            dispatch_window: self
-                .dispatch_window
-                .unwrap_or(if crate::store::is_postgres(&self.database_url) {
-                    2_000
-                } else {
-                    20_000
-                })
-                .clamp(100, 1_000_000),
+            dispatch_window: self.dispatch_window.unwrap_or(20_000).clamp(100, 1_000_000),
             shutdown_grace_s: self.shutdown_grace_s,
             http: crate::api::serve::Limits {
                 header_timeout: Duration::from_millis(

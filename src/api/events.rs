@@ -91,7 +91,10 @@ pub async fn commit(
         });
         if let Some(d) = &state.dispatcher {
             // What the lease did not cover waits in the store for the poller.
-            let waiting = leased.iter().any(|l| !l);
+            let waiting = jobs
+                .iter()
+                .zip(&leased)
+                .any(|(j, l)| lease.wakes(&j.endpoint_id, *l));
             d.submit(
                 jobs.into_iter()
                     .zip(leased)

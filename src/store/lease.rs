@@ -32,6 +32,15 @@ impl Lease {
         }
     }
 
+    /// Whether a delivery to `endpoint` that was left in the store should wake the claimers
+    /// (this process and, on a shared store, the others). Not when its endpoint's share is
+    /// full here: this process claims it as the endpoint drains, and other processes find it
+    /// at their next poll; waking everyone for each publish to a hanging endpoint would only
+    /// make claims that find nothing they may take.
+    pub fn wakes(&self, endpoint: &EndpointId, leased: bool) -> bool {
+        !leased && !self.except.contains(endpoint)
+    }
+
     /// Decides, delivery by delivery in the order a publish creates them, which are leased.
     pub fn planner(&self) -> LeasePlanner<'_> {
         LeasePlanner {

@@ -143,7 +143,10 @@ pub async fn publish(
         let event = Arc::new(event);
         let (jobs, leased) =
             insert_deliveries(&mut tx, &event, &endpoints, &mut plan, owner).await?;
-        unleased |= leased.iter().any(|l| !l);
+        unleased |= jobs
+            .iter()
+            .zip(&leased)
+            .any(|(j, l)| lease.wakes(&j.endpoint_id, *l));
         out.push(Published {
             event,
             created: true,

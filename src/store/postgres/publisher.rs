@@ -154,7 +154,7 @@ async fn write(
             let mut leased = Vec::with_capacity(jobs.len());
             for j in &jobs {
                 let held = plan.take(&j.endpoint_id);
-                notify |= !held;
+                notify |= r.lease.wakes(&j.endpoint_id, held);
                 leased.push(held);
                 rows.push((j.clone(), held.then_some(owner)));
             }
