@@ -5,11 +5,14 @@
 //! - W1: `--events` events of about 500 bytes to one endpoint as fast as `--concurrency`
 //!   publishers go: publish rate, delivery rate, end-to-end p50/p99;
 //! - W2: a fixed `--rate` for `--duration` seconds: end-to-end p50/p99/max;
-//! - the ceiling: the same client posting the same body straight to the receiver.
+//! - the ceiling: the same client posting the same body straight to the receiver;
+//! - isolation (only when named in `--run`): 100 healthy endpoints alone, then beside 100
+//!   that hang, `--isolation-events` events each (see `isolation`).
 //!
 //! With `--processes N` it starts N `herald serve` processes on `--database` (a PostgreSQL
 //! URL) instead, and publishes round-robin over them.
 
+mod isolation;
 mod nodes;
 mod receiver;
 mod workloads;
@@ -51,9 +54,12 @@ pub struct BenchArgs {
     /// W2: seconds.
     #[arg(long, default_value_t = 30)]
     pub duration: u64,
-    /// Which measurements to run: any of w1, w2, ceiling, comma-separated.
+    /// Which measurements to run: any of w1, w2, ceiling, isolation, comma-separated.
     #[arg(long, default_value = "ceiling,w1,w2")]
     pub run: String,
+    /// Isolation: events per run (each to 100 healthy endpoints, and to 100 hanging ones).
+    #[arg(long, default_value_t = 5000)]
+    pub isolation_events: u64,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -165,6 +171,21 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             "W2: {} events/s for {} s: delivered {} of {}, latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
             args.rate, args.duration, r.delivered, r.sent, r.p50_ms, r.p99_ms, r.max_ms
         );
+    }
+    if runs.contains(&"isolation") {
+        let (base, hook) = (&bases[0], format!("http://{receiver}/hook"));
+        let hang = isolation::start_hanging().await?;
+        let events = args.isolation_events;
+        for (name, hanging) in [
+            ("alone", None),
+            ("beside 100 hanging endpoints", Some(hang)),
+        ] {
+            let r = isolation::run(base, &token, &hook, hanging, events, &recorder).await?;
+            println!(
+                "isolation: 100 healthy endpoints {name}: {} deliveries in {:.1} s, latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
+                r.delivered, r.seconds, r.p50_ms, r.p99_ms, r.max_ms
+            );
+        }
     }
     if let Some(s) = server {
         s.stop().await;

@@ -54,22 +54,13 @@ impl Target {
         })
     }
 
-    /// One event of about 500 bytes on the wire, stamped with its publish time.
-    fn body(sent_ns: u64, n: u64) -> String {
-        let room = n % 100;
-        format!(
-            r#"{{"type":"participant.joined","labels":{{"room_id":"room-{room}"}},"data":{{"sent_ns":{sent_ns},"participant":{{"id":"p-{n}","name":"Ada Lovelace","role":"moderator"}},"room":{{"id":"room-{room}","name":"Weekly planning"}},"padding":"{}"}}}}"#,
-            "x".repeat(300)
-        )
-    }
-
     async fn publish(&self, rec: &Recorder, n: u64) -> anyhow::Result<()> {
         let resp = self
             .client
             .post(&self.publish_urls[n as usize % self.publish_urls.len()])
             .bearer_auth(&self.token)
             .header("content-type", "application/json")
-            .body(Self::body(rec.now_ns(), n))
+            .body(event_body(rec.now_ns(), n))
             .send()
             .await?;
         if resp.status() != reqwest::StatusCode::ACCEPTED {
@@ -83,6 +74,15 @@ impl Target {
     }
 }
 
+/// One event of about 500 bytes on the wire, stamped with its publish time.
+pub fn event_body(sent_ns: u64, n: u64) -> String {
+    let room = n % 100;
+    format!(
+        r#"{{"type":"participant.joined","labels":{{"room_id":"room-{room}"}},"data":{{"sent_ns":{sent_ns},"participant":{{"id":"p-{n}","name":"Ada Lovelace","role":"moderator"}},"room":{{"id":"room-{room}","name":"Weekly planning"}},"padding":"{}"}}}}"#,
+        "x".repeat(300)
+    )
+}
+
 pub struct W1 {
     pub publish_rate: f64,
     pub delivery_rate: f64,
@@ -90,7 +90,7 @@ pub struct W1 {
     pub p99_ms: f64,
 }
 
-async fn wait_delivered(rec: &Recorder, expected: u64, limit: Duration) -> anyhow::Result<()> {
+pub async fn wait_delivered(rec: &Recorder, expected: u64, limit: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + limit;
     while rec.received.load(Ordering::Relaxed) < expected {
         if Instant::now() > deadline {
