@@ -127,19 +127,32 @@ impl AsyncWrite for Watched {
 #[error("the request body did not arrive within {0:?}")]
 pub struct BodyTimedOut(pub Duration);
 
-/// A request body that fails once its deadline passes, however slowly it trickles in.
-pub struct Deadline<B> {
+/// A request body that fails once its deadline passes, however slowly it trickles in, and
+/// tells its connection when it is dropped unread.
+pub struct Deadline<B: Body> {
     body: B,
     sleep: Pin<Box<Sleep>>,
     after: Duration,
+    conn: Arc<Conn>,
+    ended: bool,
 }
 
-impl<B> Deadline<B> {
-    pub fn new(body: B, after: Duration) -> Self {
+impl<B: Body> Deadline<B> {
+    pub fn new(body: B, after: Duration, conn: Arc<Conn>) -> Self {
         Self {
             body,
             sleep: Box::pin(tokio::time::sleep(after)),
             after,
+            conn,
+            ended: false,
+        }
+    }
+}
+
+impl<B: Body> Drop for Deadline<B> {
+    fn drop(&mut self) {
+        if !self.ended && !self.body.is_end_stream() {
+            self.conn.body_left_unread();
         }
     }
 }
@@ -157,6 +170,7 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         if let Poll::Ready(frame) = Pin::new(&mut self.body).poll_frame(cx) {
+            self.ended |= frame.is_none();
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
         match self.sleep.as_mut().poll(cx) {

@@ -58,6 +58,9 @@ pub(super) struct Conn {
     close: Notify,
     /// Set once it was told to close: not a candidate for eviction again.
     closing: std::sync::atomic::AtomicBool,
+    /// Cleared when a request's body was left unread: the HTTP layer then reads or drains
+    /// the rest of it, and bytes after a response no longer mark a new request line.
+    framed: std::sync::atomic::AtomicBool,
 }
 
 impl Conn {
@@ -65,15 +68,20 @@ impl Conn {
         self.phase.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Bytes arrived: an idle connection has started a request head (answers whether it
-    /// just did).
+    /// Bytes arrived: an idle connection has started a request head. Answers whether these
+    /// bytes are known to begin a request line.
     pub(super) fn read_some(&self) -> bool {
         let mut phase = self.lock();
         let starts = matches!(*phase, Phase::Idle(_));
         if starts {
             *phase = Phase::Head(Instant::now());
         }
-        starts
+        starts && self.framed.load(Ordering::Relaxed)
+    }
+
+    /// A request body was dropped before its end.
+    pub(super) fn body_left_unread(&self) {
+        self.framed.store(false, Ordering::Relaxed);
     }
 
     fn begin(&self) {
@@ -137,6 +145,7 @@ impl Open {
             phase: Mutex::new(Phase::Idle(Instant::now())),
             close: Notify::new(),
             closing: Default::default(),
+            framed: std::sync::atomic::AtomicBool::new(true),
         });
         self.lock().insert(id, Arc::clone(&conn));
         (id, conn)
@@ -252,7 +261,8 @@ impl Connection {
                 conn.begin();
                 let answering = Answering(Arc::clone(&conn));
                 let mut router = router.clone();
-                let req = req.map(|body| Body::new(Deadline::new(body, body_timeout)));
+                let watcher = Arc::clone(&conn);
+                let req = req.map(|body| Body::new(Deadline::new(body, body_timeout, watcher)));
                 async move {
                     let _answering = answering;
                     router.call(req).await
