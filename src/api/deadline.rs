@@ -42,6 +42,9 @@ fn line_too_long(line: &mut Option<usize>, fresh: &[u8], starts: bool) -> bool {
     }
 }
 
+/// What an HTTP/2 client sends first (RFC 9113, section 3.4).
+const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
 /// A socket that tells its connection when bytes arrive.
 pub struct Watched {
     stream: TcpStream,
@@ -50,6 +53,8 @@ pub struct Watched {
     line: Option<usize>,
     /// Set once a request line was refused: the parser sees the end of the stream.
     refused: bool,
+    /// Bytes read so far, while fewer than the HTTP/2 preface's.
+    opening: usize,
 }
 
 impl Watched {
@@ -59,6 +64,7 @@ impl Watched {
             conn,
             line: None,
             refused: false,
+            opening: 0,
         }
     }
 }
@@ -75,6 +81,19 @@ impl AsyncRead for Watched {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
         if buf.filled().len() > before {
+            if self.opening < HTTP2_PREFACE.len() {
+                let fresh = &buf.filled()[before..];
+                let at = self.opening;
+                let n = fresh.len().min(HTTP2_PREFACE.len() - at);
+                if fresh[..n] == HTTP2_PREFACE[at..at + n] && at + n == HTTP2_PREFACE.len() {
+                    self.conn.speaks_http2();
+                }
+                self.opening = if fresh[..n] == HTTP2_PREFACE[at..at + n] {
+                    at + n
+                } else {
+                    usize::MAX
+                };
+            }
             let starts = self.conn.read_some();
             let this = &mut *self;
             if line_too_long(&mut this.line, &buf.filled()[before..], starts) {

@@ -61,6 +61,7 @@ pub(super) struct Conn {
     /// Cleared when a request's body was left unread: the HTTP layer then reads or drains
     /// the rest of it, and bytes after a response no longer mark a new request line.
     framed: std::sync::atomic::AtomicBool,
+    http2: std::sync::atomic::AtomicBool,
 }
 
 impl Conn {
@@ -71,6 +72,9 @@ impl Conn {
     /// Bytes arrived: an idle connection has started a request head. Answers whether these
     /// bytes are known to begin a request line.
     pub(super) fn read_some(&self) -> bool {
+        if self.http2.load(Ordering::Relaxed) {
+            return false;
+        }
         let mut phase = self.lock();
         let starts = matches!(*phase, Phase::Idle(_));
         if starts {
@@ -82,6 +86,14 @@ impl Conn {
     /// A request body was dropped before its end.
     pub(super) fn body_left_unread(&self) {
         self.framed.store(false, Ordering::Relaxed);
+    }
+
+    /// The peer speaks HTTP/2: frames of any stream (and pings, window updates) arrive at
+    /// any time, so bytes mark neither a request head nor a request line; only the idle
+    /// timeout applies between requests.
+    pub(super) fn speaks_http2(&self) {
+        self.framed.store(false, Ordering::Relaxed);
+        self.http2.store(true, Ordering::Relaxed);
     }
 
     fn begin(&self) {
@@ -146,6 +158,7 @@ impl Open {
             close: Notify::new(),
             closing: Default::default(),
             framed: std::sync::atomic::AtomicBool::new(true),
+            http2: Default::default(),
         });
         self.lock().insert(id, Arc::clone(&conn));
         (id, conn)
@@ -180,6 +193,15 @@ impl Open {
     }
 }
 
+/// Removes a connection from the open set however its task ends.
+struct Entry(Arc<Open>, u64);
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        self.0.lock().remove(&self.1);
+    }
+}
+
 /// Accepts connections until `shutdown` flips, then lets open requests finish.
 pub async fn run(
     listener: TcpListener,
@@ -205,9 +227,9 @@ pub async fn run(
             Err(e) => {
                 // Out of descriptors (or another transient error): make room, then retry.
                 tracing::warn!(error = %e, "cannot accept a connection");
-                if !open.evict_one(&limits) {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
+                let pause = if open.evict_one(&limits) { 5 } else { 50 };
+                // Let the evicted connection close before trying again.
+                tokio::time::sleep(Duration::from_millis(pause)).await;
                 continue;
             }
         };
@@ -223,8 +245,8 @@ pub async fn run(
         };
         let (open, shutdown) = (Arc::clone(&open), shutdown.clone());
         tokio::spawn(async move {
+            let _entry = Entry(open, id);
             task.serve(stream, shutdown).await;
-            open.lock().remove(&id);
         });
     }
     reaper.abort();

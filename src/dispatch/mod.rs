@@ -93,7 +93,7 @@ impl Dispatcher {
         Lease {
             until: self.lease_until(),
             except: owned.full(),
-            per_endpoint: share::READ_AHEAD,
+            per_endpoint: owned.fresh_share(),
         }
     }
 
@@ -103,12 +103,20 @@ impl Dispatcher {
 
     /// Takes deliveries into memory; ones already held are ignored.
     pub fn submit(&self, jobs: Vec<Job>) {
+        self.admit(jobs);
+    }
+
+    /// Takes deliveries into memory; answers the ones already held.
+    fn admit(&self, jobs: Vec<Job>) -> Vec<DeliveryId> {
         let mut fresh = Vec::with_capacity(jobs.len());
+        let mut held = Vec::new();
         {
             let mut owned = lock(&self.inner.owned);
             for job in jobs {
                 if owned.take(&job.delivery_id, &job.endpoint_id) {
                     fresh.push(job);
+                } else {
+                    held.push(job.delivery_id);
                 }
             }
             metrics::gauge!("herald_dispatch_in_memory").set(owned.len() as f64);
@@ -124,6 +132,7 @@ impl Dispatcher {
             };
             queue.push(self, job);
         }
+        held
     }
 
     /// Forgets the cached settings of an endpoint after the API changed it.
@@ -158,7 +167,12 @@ impl Dispatcher {
 
     /// Records an endpoint's `max_in_flight`, which sizes its share of the window.
     fn endpoint_read(&self, id: &EndpointId, max_in_flight: u32) {
-        lock(&self.inner.owned).set_max_in_flight(id, max_in_flight);
+        if lock(&self.inner.owned)
+            .set_max_in_flight(id, max_in_flight)
+            .wake
+        {
+            self.wake();
+        }
     }
 
     /// Polls the store for due work until `shutdown` flips, then waits up to `grace` for the
@@ -247,7 +261,14 @@ impl Dispatcher {
                         *lock(&self.inner.claim_cursor) =
                             claim.last_visited(jobs.iter().map(|j| &j.endpoint_id));
                     }
-                    self.submit(jobs);
+                    // A claim can meet a delivery whose outcome was just written but which
+                    // has not yet left memory: hand that lease back, or it would outlive
+                    // the copy held here.
+                    for id in self.admit(jobs) {
+                        if let Err(e) = self.inner.store.release(&id).await {
+                            tracing::warn!(delivery = %id, error = %e, "cannot hand back a claimed duplicate");
+                        }
+                    }
                     if n < claim.limit as usize {
                         return;
                     }

@@ -120,19 +120,28 @@ impl Holdings {
             self.active = self.active.saturating_sub(1);
         }
         let out = self.refresh(&endpoint);
-        if let Some(held) = self.endpoints.get_mut(&endpoint) {
-            if held.count == 0 && held.max_in_flight.is_none() && !held.filled {
-                self.endpoints.remove(&endpoint);
-            }
+        // An endpoint holding nothing is forgotten (its drain woke the poller on the way
+        // down); its settings are read again with its next delivery.
+        if self.endpoints.get(&endpoint).is_some_and(|h| h.count == 0) {
+            self.endpoints.remove(&endpoint);
         }
         out
     }
 
-    /// Records an endpoint's `max_in_flight`, read from its settings.
-    pub fn set_max_in_flight(&mut self, endpoint: &EndpointId, max_in_flight: u32) {
-        let held = self.endpoints.entry(endpoint.clone()).or_default();
+    /// Records the `max_in_flight` of an endpoint holding work, read from its settings; a
+    /// larger share may have drained it.
+    pub fn set_max_in_flight(&mut self, endpoint: &EndpointId, max_in_flight: u32) -> Released {
+        let Some(held) = self.endpoints.get_mut(endpoint) else {
+            return Released::default();
+        };
         held.max_in_flight = Some(max_in_flight.max(1) as usize);
-        self.refresh(endpoint);
+        self.refresh(endpoint)
+    }
+
+    /// The most deliveries of one endpoint a publish may lease: the share of an endpoint
+    /// holding nothing yet.
+    pub fn fresh_share(&self) -> usize {
+        self.share(&Held::default())
     }
 
     /// Re-derives whether the endpoint is full, and whether it just drained.
@@ -173,11 +182,10 @@ impl Holdings {
                 (id.clone(), room as u32)
             })
             .collect();
-        let fresh = Held::default();
         Claim {
             limit: limit.min(self.room()) as u32,
             rooms,
-            default_room: self.share(&fresh) as u32,
+            default_room: self.fresh_share() as u32,
             after,
         }
     }
@@ -205,8 +213,9 @@ mod tests {
     fn an_endpoint_fills_its_share_and_no_more_of_the_window() {
         let mut h = Holdings::new(20_000);
         let (hanging, healthy) = (ep(1), ep(2));
+        fill(&mut h, &hanging, 1);
         h.set_max_in_flight(&hanging, 50);
-        fill(&mut h, &hanging, 2 * 50 + READ_AHEAD - 1);
+        fill(&mut h, &hanging, 2 * 50 + READ_AHEAD - 2);
         assert!(!h.full().contains(&hanging));
         fill(&mut h, &hanging, 1);
         assert!(h.full().contains(&hanging));
@@ -220,8 +229,8 @@ mod tests {
     fn many_endpoints_split_the_window_evenly() {
         let mut h = Holdings::new(1_000);
         for n in 0..100 {
-            h.set_max_in_flight(&ep(n), 50);
             fill(&mut h, &ep(n), 5);
+            h.set_max_in_flight(&ep(n), 50);
         }
         // 100 active endpoints: each may hold a tenth of the window.
         let claim = h.claim(1000, None);
@@ -235,8 +244,9 @@ mod tests {
     fn a_drained_endpoint_asks_for_its_backlog_once() {
         let mut h = Holdings::new(20_000);
         let e = ep(1);
+        let mut ids = fill(&mut h, &e, 1);
         h.set_max_in_flight(&e, 10);
-        let ids = fill(&mut h, &e, 2 * 10 + READ_AHEAD);
+        ids.extend(fill(&mut h, &e, 2 * 10 + READ_AHEAD - 1));
         assert!(h.full().contains(&e));
         let wakes: Vec<bool> = ids.iter().map(|id| h.release(id).wake).collect();
         assert_eq!(wakes.iter().filter(|w| **w).count(), 1);

@@ -132,3 +132,28 @@ async fn oversized_heads_get_problem_json() {
         assert_eq!(ct, "application/problem+json", "{line}");
     }
 }
+
+#[tokio::test]
+async fn http2_connections_carry_large_bodies_between_idle_spells() {
+    let dir = TempDir::new("hygiene-h2");
+    let herald = Herald::start_with(&dir.0, &TIMEOUTS);
+    let app = herald.create_app("standard").await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    let body = json!({"type": "room.created", "data": {"blob": "x".repeat(20_000)}});
+    for _ in 0..3 {
+        let resp = client
+            .post(format!("{}/v1/apps/{app}/events", herald.base))
+            .bearer_auth(ADMIN)
+            .json(&body)
+            .send()
+            .await
+            .expect("publish over HTTP/2");
+        assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+        assert_eq!(resp.status(), 202);
+        // Shorter than the idle timeout, but long enough to go idle between requests.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
