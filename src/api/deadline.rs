@@ -1,6 +1,7 @@
 //! The two wrappers through which `serve` watches a connection: the socket, to see when a
-//! request head starts arriving (and to refuse a request line longer than the HTTP parser
-//! would answer with a bare 414), and each request body, to end it at its deadline.
+//! request head starts arriving (and to refuse, as problem+json, a head the HTTP parser
+//! would answer with a bare status: see `head_scan`), and each request body, to end it at
+//! its deadline.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,34 +14,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
-use super::error::ApiError;
-use super::head_limits;
+use super::head_scan::HeadScan;
 use super::serve::Conn;
-
-/// The longest request line passed to the HTTP parser: the URI limit, the method and the
-/// version. A longer one is answered here, as problem+json, and the connection closed.
-const MAX_REQUEST_LINE: usize = head_limits::MAX_URI_BYTES + 64;
-
-/// Follows a request line through newly read bytes (`line`: its bytes so far, while one is
-/// being read); answers whether it has grown too long.
-fn line_too_long(line: &mut Option<usize>, fresh: &[u8], starts: bool) -> bool {
-    if starts {
-        *line = Some(0);
-    }
-    let Some(seen) = *line else {
-        return false;
-    };
-    match fresh.iter().position(|b| *b == b'\n') {
-        Some(end) => {
-            *line = None;
-            seen + end > MAX_REQUEST_LINE
-        }
-        None => {
-            *line = Some(seen + fresh.len());
-            seen + fresh.len() > MAX_REQUEST_LINE
-        }
-    }
-}
 
 /// What an HTTP/2 client sends first (RFC 9113, section 3.4).
 const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -49,8 +24,8 @@ const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 pub struct Watched {
     stream: TcpStream,
     conn: Arc<Conn>,
-    /// Bytes of the request line read so far, while one is being read.
-    line: Option<usize>,
+    /// The request head being read, while one is.
+    head: Option<HeadScan>,
     /// Set once a request line was refused: the parser sees the end of the stream.
     refused: bool,
     /// Bytes read so far, while fewer than the HTTP/2 preface's.
@@ -62,7 +37,7 @@ impl Watched {
         Self {
             stream,
             conn,
-            line: None,
+            head: None,
             refused: false,
             opening: 0,
         }
@@ -96,15 +71,23 @@ impl AsyncRead for Watched {
             }
             let starts = self.conn.read_some();
             let this = &mut *self;
-            if line_too_long(&mut this.line, &buf.filled()[before..], starts) {
-                let refusal = ApiError::UriTooLong(format!(
-                    "the request line is over {MAX_REQUEST_LINE} bytes; the URI limit is {} bytes",
-                    head_limits::MAX_URI_BYTES
-                ));
-                // Small enough for the socket's send buffer; the connection closes after.
-                let _ = self.stream.try_write(&refusal.raw_response());
-                self.refused = true;
-                buf.set_filled(before);
+            if starts {
+                this.head = Some(HeadScan::default());
+            }
+            let scanned = match &mut this.head {
+                Some(scan) => scan.read(&buf.filled()[before..]),
+                None => Ok(false),
+            };
+            match scanned {
+                Ok(true) => this.head = None,
+                Ok(false) => {}
+                Err(refusal) => {
+                    // Small enough for the socket's send buffer; the connection closes after.
+                    let _ = this.stream.try_write(&refusal.raw_response());
+                    this.refused = true;
+                    this.head = None;
+                    buf.set_filled(before);
+                }
             }
         }
         polled
@@ -217,30 +200,4 @@ pub fn timed_out<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a B
         source = e.source();
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_request_line_is_followed_across_reads() {
-        let mut line = None;
-        assert!(!line_too_long(&mut line, b"GET /a", true));
-        assert!(!line_too_long(
-            &mut line,
-            b"b HTTP/1.1\r\nHost: x\r\n",
-            false
-        ));
-        assert_eq!(line, None, "the line ended");
-        // Header bytes after the line are not counted, however many.
-        assert!(!line_too_long(&mut line, &[b'h'; 100_000], false));
-        let long = vec![b'a'; MAX_REQUEST_LINE];
-        assert!(!line_too_long(&mut line, &long, true));
-        assert!(line_too_long(&mut line, b"aa", false));
-        let mut line = None;
-        let mut ended = long.clone();
-        ended.extend_from_slice(b"a\r\n");
-        assert!(line_too_long(&mut line, &ended, true));
-    }
 }

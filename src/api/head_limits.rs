@@ -1,9 +1,10 @@
 //! Herald's limits on a request head, answered as problem+json.
 //!
-//! The HTTP layer reads heads up to 2 MiB and 16,384 header lines (past those it answers
-//! 431 itself, with no body); within them, Herald refuses a URI longer than
-//! [`MAX_URI_BYTES`] with 414, and more than [`MAX_HEADERS`] header fields or
-//! [`MAX_HEADER_BYTES`] of them with 431, each naming the limit.
+//! The HTTP layer reads heads up to 2 MiB (past that it answers 431 itself, with no
+//! body). Within that, Herald refuses a URI longer than [`MAX_URI_BYTES`] with 414, and
+//! more than [`MAX_HEADERS`] header fields or [`MAX_HEADER_BYTES`] of them with 431, each
+//! as problem+json naming the limit; a request line or a header count past what the HTTP
+//! parser takes is refused the same way by the connection layer (`head_scan`).
 
 use axum::extract::Request;
 use axum::middleware::Next;

@@ -18,6 +18,7 @@ pub mod event_input;
 pub mod event_types;
 pub mod events;
 pub mod head_limits;
+mod head_scan;
 pub mod ingest;
 pub mod json;
 pub mod keys;

@@ -29,8 +29,9 @@ use super::deadline::{Deadline, Watched};
 /// Largest request head the HTTP layer reads; Herald's own, smaller limits are enforced
 /// above it with problem+json answers (see `head_limits`).
 const HEAD_BUFFER: usize = 2 * 1024 * 1024;
-/// Most header lines the HTTP layer parses.
-const HEADER_LINES: usize = 16 * 1024;
+/// Header lines the HTTP layer makes room for in every request (it allocates them each
+/// time): above Herald's limit, which the socket wrapper enforces first (`head_scan`).
+const HEADER_LINES: usize = super::head_limits::MAX_HEADERS + 28;
 
 /// The configured bounds.
 #[derive(Debug, Clone)]

@@ -34,7 +34,7 @@ pub fn parse_faithful(field: &str, text: &str) -> Result<Value, FieldError> {
             FieldError::new(path, format!("invalid JSON: {inner}"))
         }
     })?;
-    check(field, field, &value, 1)?;
+    check(field, &mut Vec::new(), &value)?;
     Ok(value)
 }
 
@@ -55,35 +55,58 @@ fn too_deep(field: &str) -> FieldError {
     FieldError::new(field, format!("nested deeper than {MAX_DEPTH} levels"))
 }
 
-/// Walks `value`, found at `path` inside `root` and `depth` levels down.
-fn check(root: &str, path: &str, value: &Value, depth: usize) -> Result<(), FieldError> {
+/// One step of the path to a value, kept as a borrow while walking; spelled out only for
+/// an error.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn spell(root: &str, path: &[Step<'_>]) -> String {
+    let mut out = root.to_owned();
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Walks `value`, found at `path` inside `root` (`path.len() + 1` levels down).
+fn check<'a>(root: &str, path: &mut Vec<Step<'a>>, value: &'a Value) -> Result<(), FieldError> {
     let nests = matches!(value, Value::Array(_) | Value::Object(_));
-    if nests && depth > MAX_DEPTH {
+    if nests && path.len() >= MAX_DEPTH {
         return Err(too_deep(root));
     }
     match value {
-        Value::Number(n) => check_number(path, &n.to_string()),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, item)| check(root, &format!("{path}[{i}]"), item, depth + 1)),
-        Value::Object(map) => map
-            .iter()
-            .try_for_each(|(key, item)| check(root, &format!("{path}.{key}"), item, depth + 1)),
-        Value::Null | Value::Bool(_) | Value::String(_) => Ok(()),
+        Value::Number(n) if !number_in_range(n.as_str()) => {
+            Err(FieldError::new(spell(root, path), "number out of range"))
+        }
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+            path.push(Step::Index(i));
+            let checked = check(root, path, item);
+            path.pop();
+            checked
+        }),
+        Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+            path.push(Step::Key(key));
+            let checked = check(root, path, item);
+            path.pop();
+            checked
+        }),
+        _ => Ok(()),
     }
 }
 
-fn check_number(path: &str, text: &str) -> Result<(), FieldError> {
-    let in_range = if is_integer(text) {
+fn number_in_range(text: &str) -> bool {
+    if is_integer(text) {
         text.trim_start_matches('-').len() <= MAX_INT_DIGITS
     } else {
         text.parse::<f64>().is_ok_and(f64::is_finite)
-    };
-    if in_range {
-        Ok(())
-    } else {
-        Err(FieldError::new(path, "number out of range"))
     }
 }
 
