@@ -8,6 +8,7 @@
 pub mod apps;
 pub mod auth;
 pub mod cache;
+mod conn;
 mod deadline;
 pub mod deliveries;
 pub mod endpoint_build;

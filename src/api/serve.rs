@@ -21,9 +21,10 @@ use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tower_service::Service;
 
+use super::conn::{Answering, Conn};
 use super::deadline::{Deadline, Watched};
 
 /// Largest request head the HTTP layer reads; Herald's own, smaller limits are enforced
@@ -42,105 +43,6 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
-/// Where one connection is, as the reaper sees it.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Phase {
-    /// No request under way since this time.
-    Idle(Instant),
-    /// A request head started arriving at this time.
-    Head(Instant),
-    /// This many requests are being answered.
-    Busy(usize),
-}
-
-/// One open connection: its phase, and how to close it.
-pub(super) struct Conn {
-    pub(super) phase: Mutex<Phase>,
-    close: Notify,
-    /// Set once it was told to close: not a candidate for eviction again.
-    closing: std::sync::atomic::AtomicBool,
-    /// Cleared when a request's body was left unread: the HTTP layer then reads or drains
-    /// the rest of it, and bytes after a response no longer mark a new request line.
-    framed: std::sync::atomic::AtomicBool,
-    http2: std::sync::atomic::AtomicBool,
-}
-
-impl Conn {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Phase> {
-        self.phase.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Bytes arrived: an idle connection has started a request head. Answers whether these
-    /// bytes are known to begin a request line.
-    pub(super) fn read_some(&self) -> bool {
-        if self.http2.load(Ordering::Relaxed) {
-            return false;
-        }
-        let mut phase = self.lock();
-        let starts = matches!(*phase, Phase::Idle(_));
-        if starts {
-            *phase = Phase::Head(Instant::now());
-        }
-        starts && self.framed.load(Ordering::Relaxed)
-    }
-
-    /// A request body was dropped before its end.
-    pub(super) fn body_left_unread(&self) {
-        self.framed.store(false, Ordering::Relaxed);
-    }
-
-    /// The peer speaks HTTP/2: frames of any stream (and pings, window updates) arrive at
-    /// any time, so bytes mark neither a request head nor a request line; only the idle
-    /// timeout applies between requests.
-    pub(super) fn speaks_http2(&self) {
-        self.framed.store(false, Ordering::Relaxed);
-        self.http2.store(true, Ordering::Relaxed);
-    }
-
-    fn begin(&self) {
-        let mut phase = self.lock();
-        *phase = match *phase {
-            Phase::Busy(n) => Phase::Busy(n + 1),
-            _ => Phase::Busy(1),
-        };
-    }
-
-    fn end(&self) {
-        let mut phase = self.lock();
-        *phase = match *phase {
-            Phase::Busy(n) if n > 1 => Phase::Busy(n - 1),
-            _ => Phase::Idle(Instant::now()),
-        };
-    }
-
-    fn shut(&self) {
-        self.closing.store(true, Ordering::Relaxed);
-        self.close.notify_one();
-    }
-
-    /// Since when the connection has waited on its peer, if it has no request under way,
-    /// and whether that is past its timeout.
-    fn stalled_since(&self, limits: &Limits, now: Instant) -> Option<(Instant, bool)> {
-        if self.closing.load(Ordering::Relaxed) {
-            return None;
-        }
-        match *self.lock() {
-            Phase::Idle(at) => Some((at, now.duration_since(at) >= limits.idle_timeout)),
-            Phase::Head(at) => Some((at, now.duration_since(at) >= limits.header_timeout)),
-            Phase::Busy(_) => None,
-        }
-    }
-}
-
-/// Ends a request's busy mark however its future ends.
-struct Answering(Arc<Conn>);
-
-impl Drop for Answering {
-    fn drop(&mut self) {
-        self.0.end();
-    }
-}
-
 #[derive(Default)]
 struct Open {
     next: AtomicU64,
@@ -154,13 +56,7 @@ impl Open {
 
     fn add(&self) -> (u64, Arc<Conn>) {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let conn = Arc::new(Conn {
-            phase: Mutex::new(Phase::Idle(Instant::now())),
-            close: Notify::new(),
-            closing: Default::default(),
-            framed: std::sync::atomic::AtomicBool::new(true),
-            http2: Default::default(),
-        });
+        let conn = Arc::new(Conn::new());
         self.lock().insert(id, Arc::clone(&conn));
         (id, conn)
     }
@@ -295,7 +191,7 @@ impl Connection {
         tokio::pin!(served);
         tokio::select! {
             _ = served.as_mut() => {}
-            _ = self.conn.close.notified() => {}
+            _ = self.conn.closed() => {}
             _ = async { shutdown.wait_for(|s| *s).await.map(|_| ()) } => {
                 served.as_mut().graceful_shutdown();
                 let _ = served.await;

@@ -9,6 +9,7 @@
 
 mod attempt;
 mod client;
+mod lines;
 mod outcome;
 mod queue;
 mod share;

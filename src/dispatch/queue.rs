@@ -5,12 +5,12 @@
 //! room, jobs wait in one line per ordering key: a key has at most one job in flight or
 //! waiting to retry, so its events arrive in publish order while other keys proceed.
 
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 
+use super::lines::State;
 use super::{attempt, lock, outcome, Dispatcher};
 use crate::domain::{DeliveryStatus, Endpoint, EndpointId, Trigger};
 use crate::store::{AttemptOutcome, Job};
@@ -19,80 +19,6 @@ use crate::store::{AttemptOutcome, Job};
 /// made through this process drops them at once; one made through another process on the
 /// same database (a new URL, a disabled endpoint) is seen within this time.
 const SETTINGS_TTL: Duration = Duration::from_secs(2);
-
-#[derive(Default)]
-struct State {
-    /// Jobs without an ordering key, in arrival order.
-    jobs: VecDeque<Job>,
-    /// Ordered jobs, one line per key, each line in delivery-id (publish) order.
-    rooms: HashMap<String, VecDeque<Job>>,
-    /// Keys whose head may be sent now.
-    ready: VecDeque<String>,
-    /// Keys with a job in flight or waiting to retry.
-    busy: HashSet<String>,
-    workers: usize,
-    /// Outcomes being written behind workers that moved on; at most `max_in_flight`, so
-    /// that what a process has sent but not yet recorded stays bounded.
-    writing: usize,
-    /// The endpoint's settings and when they were read; `None` until a worker reads them.
-    endpoint: Option<(Arc<Endpoint>, std::time::Instant)>,
-    /// The token bucket of `rate_limit_per_s`, with the rate it was built for.
-    limiter: Option<(u32, Arc<Limiter>)>,
-}
-
-type Limiter = governor::DefaultDirectRateLimiter;
-
-impl State {
-    fn runnable(&self) -> usize {
-        self.jobs.len() + self.ready.len()
-    }
-
-    fn take(&mut self) -> Option<Job> {
-        if let Some(key) = self.ready.pop_front() {
-            let line = self.rooms.get_mut(&key)?;
-            let job = line.pop_front();
-            if line.is_empty() {
-                self.rooms.remove(&key);
-            }
-            self.busy.insert(key);
-            return job;
-        }
-        self.jobs.pop_front()
-    }
-
-    fn add(&mut self, job: Job, front: bool) {
-        let Some(key) = job.ordering_key.clone() else {
-            self.jobs.push_back(job);
-            return;
-        };
-        let line = self.rooms.entry(key.clone()).or_default();
-        if front {
-            line.push_front(job);
-        } else {
-            let at = line
-                .iter()
-                .position(|j| j.delivery_id > job.delivery_id)
-                .unwrap_or(line.len());
-            line.insert(at, job);
-        }
-        if !self.busy.contains(&key) && !self.ready.contains(&key) {
-            self.ready.push_back(key);
-        }
-    }
-
-    /// The key's job is settled: its next job, if any, may go. Answers whether memory holds
-    /// no further job of the key.
-    fn settle(&mut self, key: &str) -> bool {
-        self.busy.remove(key);
-        if !self.rooms.contains_key(key) {
-            return true;
-        }
-        if !self.ready.iter().any(|k| k == key) {
-            self.ready.push_back(key.to_owned());
-        }
-        false
-    }
-}
 
 pub struct EndpointQueue {
     id: EndpointId,

@@ -178,6 +178,23 @@ impl Herald {
         }
     }
 
+    /// Waits (10 s at most) until the app's newest delivery has `status`; answers it with
+    /// its attempts.
+    pub async fn newest_delivery(&self, app: &str, status: &str) -> Value {
+        let list = self
+            .wait_for(
+                &format!("/v1/apps/{app}/deliveries"),
+                Duration::from_secs(10),
+                |v| v["data"][0]["status"] == status,
+            )
+            .await;
+        let dlv = list["data"][0]["id"].as_str().expect("id");
+        let (_, _, detail) = self
+            .call("GET", &format!("/v1/apps/{app}/deliveries/{dlv}"), None)
+            .await;
+        detail
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -215,17 +215,7 @@ async fn slow_receiver_times_out_and_is_logged() {
     herald
         .publish(&app, json!({"type": "room.created", "data": {}}))
         .await;
-    let list = herald
-        .wait_for(
-            &format!("/v1/apps/{app}/deliveries"),
-            Duration::from_secs(10),
-            |v| v["data"][0]["status"] == "succeeded",
-        )
-        .await;
-    let dlv = list["data"][0]["id"].as_str().expect("id");
-    let (_, _, detail) = herald
-        .call("GET", &format!("/v1/apps/{app}/deliveries/{dlv}"), None)
-        .await;
+    let detail = herald.newest_delivery(&app, "succeeded").await;
     assert_eq!(detail["attempts"][0]["error_kind"], "timeout");
     assert_eq!(detail["attempts"][1]["status_code"], 200);
     let headers = &detail["attempts"][0]["request_headers"];
@@ -245,17 +235,7 @@ async fn https_to_a_plain_http_port_is_logged_as_tls() {
     herald
         .publish(&app, json!({"type": "room.created", "data": {}}))
         .await;
-    let list = herald
-        .wait_for(
-            &format!("/v1/apps/{app}/deliveries"),
-            Duration::from_secs(10),
-            |v| v["data"][0]["status"] == "failed",
-        )
-        .await;
-    let dlv = list["data"][0]["id"].as_str().expect("id");
-    let (_, _, detail) = herald
-        .call("GET", &format!("/v1/apps/{app}/deliveries/{dlv}"), None)
-        .await;
+    let detail = herald.newest_delivery(&app, "failed").await;
     for attempt in detail["attempts"].as_array().expect("attempts") {
         assert_eq!(attempt["error_kind"], "tls", "{attempt}");
     }
