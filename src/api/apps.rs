@@ -145,7 +145,7 @@ pub async fn list(
     q: QueryPairs,
 ) -> ApiResult<Json<ListResponse<App>>> {
     q.only(&["limit", "after"])?;
-    let page = page_from(&q)?;
+    let page = page_from::<AppId>(&q)?;
     let apps = match caller {
         Caller::Admin => state.store.list_apps(&page).await?,
         Caller::App(id) => state.store.get_app(&id).await?.into_iter().collect(),

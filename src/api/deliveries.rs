@@ -53,7 +53,7 @@ pub async fn list(
     q: QueryPairs,
 ) -> ApiResult<Json<ListResponse<Delivery>>> {
     q.only(&["limit", "after", "endpoint", "event", "status"])?;
-    let page = page_from(&q)?;
+    let page = page_from::<DeliveryId>(&q)?;
     let endpoint = q
         .get("endpoint")
         .map(|e| EndpointId::parse(e).map_err(|err| ApiError::field("endpoint", err.to_string())))

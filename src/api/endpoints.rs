@@ -84,7 +84,7 @@ pub async fn list(
     q: QueryPairs,
 ) -> ApiResult<Json<ListResponse<Endpoint>>> {
     q.only(&["limit", "after"])?;
-    let page = page_from(&q)?;
+    let page = page_from::<EndpointId>(&q)?;
     let eps = state.store.list_endpoints(&scoped.app.id, &page).await?;
     Ok(Json(respond(eps, &page, |e| e.id.to_string())))
 }

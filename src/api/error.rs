@@ -15,6 +15,9 @@ use crate::store::StoreError;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// A query parameter that does not parse (400, naming the parameter).
+    #[error("{0}")]
+    BadParameter(FieldError),
     #[error("missing or invalid bearer token")]
     Unauthorized,
     #[error("{0}")]
@@ -68,7 +71,7 @@ impl ApiError {
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::BadRequest(_) => {
+            ApiError::BadRequest(_) | ApiError::BadParameter(_) => {
                 (StatusCode::BAD_REQUEST, "bad-request", "Malformed request")
             }
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
@@ -127,6 +130,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
             StoreError::Unavailable(msg) => ApiError::Unavailable(msg),
             StoreError::Internal(msg) => ApiError::Internal(msg),
+            StoreError::Corrupt(corrupt) => ApiError::Internal(corrupt.to_string()),
         }
     }
 }
@@ -170,6 +174,10 @@ impl ApiError {
             other => other.to_string(),
         };
         let errors = match self {
+            ApiError::BadParameter(e) => vec![ProblemField {
+                field: e.field,
+                message: e.message,
+            }],
             ApiError::Invalid(errors) => errors
                 .into_iter()
                 .map(|e| ProblemField {

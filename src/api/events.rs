@@ -196,7 +196,7 @@ pub async fn list(
     q: QueryPairs,
 ) -> ApiResult<Json<ListResponse<Event>>> {
     q.only(&["limit", "after", "type"])?;
-    let page = page_from(&q)?;
+    let page = page_from::<EventId>(&q)?;
     let query = EventQuery {
         event_type: q.get("type").map(str::to_owned),
         labels: q.labels()?,

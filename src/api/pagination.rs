@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::json::QueryPairs;
+use crate::domain::{FieldError, PrefixedId};
 use crate::store::Page;
 
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -21,8 +22,9 @@ pub struct ListResponse<T> {
     pub next_cursor: Option<String>,
 }
 
-/// Reads `limit` and `after`; asks the store for one extra item to know if a next page exists.
-pub fn page_from(q: &QueryPairs) -> Result<Page, ApiError> {
+/// Reads `limit` and `after` (an id of the listed kind `I`); asks the store for one extra item
+/// to know if a next page exists.
+pub fn page_from<I: PrefixedId>(q: &QueryPairs) -> Result<Page, ApiError> {
     let limit = match q.get("limit") {
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<i64>() {
@@ -35,7 +37,18 @@ pub fn page_from(q: &QueryPairs) -> Result<Page, ApiError> {
             }
         },
     };
-    let before = q.get("after").filter(|s| !s.is_empty()).map(str::to_owned);
+    let before = match q.get("after").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => match I::parse_id(raw) {
+            Ok(id) => Some(id.as_id_str().to_owned()),
+            Err(e) => {
+                return Err(ApiError::BadParameter(FieldError::new(
+                    "after",
+                    format!("{e}; pass the next_cursor of the previous page"),
+                )))
+            }
+        },
+    };
     Ok(Page {
         limit: limit + 1,
         before,

@@ -59,7 +59,7 @@ impl State {
         } else {
             let at = line
                 .iter()
-                .position(|j| j.delivery_id > job.delivery_id)
+                .position(|j| j.seq > job.seq)
                 .unwrap_or(line.len());
             line.insert(at, job);
         }

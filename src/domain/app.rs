@@ -90,10 +90,17 @@ impl Ingest {
         }
     }
 
-    pub fn from_store(raw: &str) -> Self {
-        let v: serde_json::Value = serde_json::from_str(raw).unwrap_or_default();
-        let livekit = serde_json::from_value(v["livekit"].clone()).ok();
-        Self { livekit }
+    /// Reads the stored form back; a document that does not parse is an error, never an
+    /// app without ingest.
+    pub fn from_store(raw: &str) -> Result<Self, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            livekit: Option<LivekitIngest>,
+        }
+        let stored: Stored = serde_json::from_str(raw)?;
+        Ok(Self {
+            livekit: stored.livekit,
+        })
     }
 }
 

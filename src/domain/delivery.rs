@@ -102,12 +102,10 @@ impl Trigger {
         }
     }
 
-    pub fn parse(value: &str) -> Self {
-        if value == "manual" {
-            Trigger::Manual
-        } else {
-            Trigger::Scheduled
-        }
+    pub fn parse(value: &str) -> Option<Self> {
+        [Trigger::Scheduled, Trigger::Manual]
+            .into_iter()
+            .find(|t| t.as_str() == value)
     }
 }
 

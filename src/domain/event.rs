@@ -120,8 +120,8 @@ impl Labels {
     }
 
     /// Reads labels back from the store, where only parsed labels were written.
-    pub fn from_json(raw: &str) -> Self {
-        Self(serde_json::from_str(raw).unwrap_or_default())
+    pub fn from_stored(raw: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(raw).map(Self)
     }
 }
 

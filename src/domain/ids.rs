@@ -31,6 +31,14 @@ fn next_ulid() -> Ulid {
     generator.generate().unwrap_or_else(|_| Ulid::new())
 }
 
+/// What every kind of id can do, for code that takes ids of any one kind (cursors, paths).
+pub trait PrefixedId: Sized {
+    /// The kind's name in messages, e.g. `delivery`.
+    const KIND: &'static str;
+    fn parse_id(value: &str) -> Result<Self, IdError>;
+    fn as_id_str(&self) -> &str;
+}
+
 macro_rules! prefixed_id {
     ($(#[$meta:meta])* $name:ident, $prefix:literal, $kind:literal) => {
         $(#[$meta])*
@@ -62,6 +70,16 @@ macro_rules! prefixed_id {
             /// Rebuilds an id read back from the store, where it was written by `new`.
             pub fn from_trusted(value: String) -> Self {
                 Self(value)
+            }
+        }
+
+        impl PrefixedId for $name {
+            const KIND: &'static str = $kind;
+            fn parse_id(value: &str) -> Result<Self, IdError> {
+                Self::parse(value)
+            }
+            fn as_id_str(&self) -> &str {
+                &self.0
             }
         }
 

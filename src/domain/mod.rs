@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod endpoint;
 pub mod event;
 pub mod ids;
+pub mod job;
 pub mod json;
 pub mod retry;
 pub mod secret;
@@ -18,7 +19,8 @@ pub use app::{App, Ingest, LivekitIngest, Preset};
 pub use delivery::{Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger};
 pub use endpoint::{Endpoint, EndpointUrl, FormatKind, LabelFilter};
 pub use event::{Event, EventData, EventTypeName, IdempotencyKey, Labels};
-pub use ids::{AppId, AttemptId, DeliveryId, EndpointId, EventId, IdError, KeyId};
+pub use ids::{AppId, AttemptId, DeliveryId, EndpointId, EventId, IdError, KeyId, PrefixedId};
+pub use job::{fan_out, Job};
 pub use retry::RetrySchedule;
 pub use secret::EndpointSecret;
 

@@ -1,6 +1,9 @@
 //! What a store call can fail with, in terms the API turns into answers: a clash with
-//! existing data (409), a database that cannot be reached or is busy (503), or anything
-//! else (500). Each driver's errors map onto these three.
+//! existing data (409), a database that cannot be reached or is busy (503), a stored value
+//! that does not parse (500, naming its table and column), or anything else (500). Each
+//! driver's errors map onto these.
+
+use super::rows::Corrupt;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -10,6 +13,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error("store failure: {0}")]
     Internal(String),
+    /// A stored value that does not parse as what its column holds.
+    #[error("store failure: {0}")]
+    Corrupt(#[from] Corrupt),
 }
 
 impl StoreError {
@@ -25,6 +31,12 @@ impl StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match &e {
+            rusqlite::Error::FromSqlConversionFailure(_, _, source) => {
+                match source.downcast_ref::<Corrupt>() {
+                    Some(corrupt) => StoreError::Corrupt(corrupt.clone()),
+                    None => StoreError::Internal(e.to_string()),
+                }
+            }
             rusqlite::Error::SqliteFailure(code, _)
                 if code.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
@@ -46,6 +58,10 @@ impl From<rusqlite::Error> for StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
+            sqlx::Error::ColumnDecode { source, .. } => match source.downcast_ref::<Corrupt>() {
+                Some(corrupt) => StoreError::Corrupt(corrupt.clone()),
+                None => StoreError::Internal(e.to_string()),
+            },
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(e.to_string())
             }

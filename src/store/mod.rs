@@ -9,6 +9,7 @@ mod doc;
 mod error;
 mod lease;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -16,9 +17,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use crate::domain::Job;
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId, Event,
-    EventId, EventTypeName, KeyId, Labels, Trigger,
+    EventId, EventTypeName, KeyId,
 };
 
 pub use doc::EndpointDoc;
@@ -67,19 +69,6 @@ pub struct DeliveryQuery {
     pub labels: Vec<(String, String)>,
 }
 
-/// One delivery ready to be attempted, with what the format needs to render it.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub delivery_id: DeliveryId,
-    pub endpoint_id: EndpointId,
-    pub event: Arc<Event>,
-    /// Attempts already made.
-    pub attempt_count: u32,
-    pub trigger: Trigger,
-    /// Set when the endpoint orders per room: jobs sharing it go one at a time, in id order.
-    pub ordering_key: Option<String>,
-}
-
 /// What one publish did: the event (new, or the original for a repeated idempotency key) and
 /// the deliveries it created.
 #[derive(Debug, Clone)]
@@ -90,6 +79,19 @@ pub struct Published {
     pub jobs: Vec<Job>,
     /// For each of `jobs`, whether it was created leased to this process (see [`Lease`]).
     pub leased: Vec<bool>,
+}
+
+impl Published {
+    /// The answer for an event whose idempotency key was taken: the original, with no new
+    /// deliveries.
+    pub fn duplicate(original: Event) -> Self {
+        Self {
+            event: Arc::new(original),
+            created: false,
+            jobs: Vec::new(),
+            leased: Vec::new(),
+        }
+    }
 }
 
 /// The outcome of one attempt, written back with the delivery's new state.
@@ -270,9 +272,4 @@ pub fn to_ms(t: DateTime<Utc>) -> i64 {
 
 pub fn from_ms(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-/// Labels are written parsed; reading them back cannot fail in practice.
-pub fn labels_from(raw: &str) -> Labels {
-    Labels::from_json(raw)
 }

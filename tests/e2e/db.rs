@@ -74,6 +74,21 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Runs `sql` on the database directly, past the store (to plant what the store would
+    /// never write).
+    pub fn execute(&self, sql: &str) {
+        match &self.pg {
+            Some(_) => psql(&self.url, sql),
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let conn = rusqlite::Connection::open(path).expect("open the SQLite file");
+                conn.execute_batch(sql).expect("run the SQL");
+            }
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = &self.pg {

@@ -21,5 +21,6 @@ mod recovery;
 mod rooms;
 mod store;
 mod store_groups;
+mod store_rows;
 mod store_work;
 mod validation;

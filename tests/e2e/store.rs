@@ -104,7 +104,7 @@ pub fn up_to(n: u32) -> Claim {
     }
 }
 
-fn page(limit: u32) -> Page {
+pub fn page(limit: u32) -> Page {
     Page {
         limit,
         before: None,

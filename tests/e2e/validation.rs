@@ -145,6 +145,36 @@ async fn bad_input_gets_problem_json_and_writes_nothing() {
             422,
             Some("limit"),
         ),
+        // A cursor that is not an id of the listed kind names `after`, rather than
+        // silently answering the first page.
+        (
+            "GET",
+            format!("/v1/apps/{app}/deliveries?after=%00garbage"),
+            None,
+            400,
+            Some("after"),
+        ),
+        (
+            "GET",
+            format!("/v1/apps/{app}/deliveries?after=evt_{unknown}"),
+            None,
+            400,
+            Some("after"),
+        ),
+        (
+            "GET",
+            format!("{events}?after=dlv_{unknown}"),
+            None,
+            400,
+            Some("after"),
+        ),
+        (
+            "GET",
+            "/v1/apps?after=nonsense".to_owned(),
+            None,
+            400,
+            Some("after"),
+        ),
         ("GET", format!("/v1/apps/app_{unknown}"), None, 404, None),
         ("GET", "/v1/apps/nonsense".to_owned(), None, 404, None),
         ("GET", format!("{events}/evt_{unknown}"), None, 404, None),

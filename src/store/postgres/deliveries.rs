@@ -1,13 +1,12 @@
 //! The delivery log, manual resends and recoveries.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
+use super::rows::job;
 use super::rows::{self, event_cols, fetch_filtered, Filter, ATTEMPT_COLS, DELIVERY_COLS};
-use crate::domain::{AppId, Attempt, Delivery, DeliveryId, EndpointId, Trigger};
+use crate::domain::{AppId, Attempt, Delivery, DeliveryId, EndpointId};
+use crate::store::rows::JOBS;
 use crate::store::{to_ms, DeliveryQuery, Job, Page, StoreResult};
 
 pub async fn list(
@@ -63,22 +62,7 @@ pub async fn get(
 /// The columns a [`Job`] is built from, for queries that return deliveries `d` joined to
 /// their events `e`.
 pub fn job_cols() -> String {
-    format!(
-        "d.id, d.endpoint_id, d.attempt_count, d.trigger, d.ordering_key, {}",
-        event_cols("e")
-    )
-}
-
-pub fn job(r: &PgRow) -> sqlx::Result<Job> {
-    let trigger: String = r.try_get(3)?;
-    Ok(Job {
-        delivery_id: DeliveryId::from_trusted(r.try_get(0)?),
-        endpoint_id: EndpointId::from_trusted(r.try_get(1)?),
-        attempt_count: r.try_get::<i32, _>(2)?.max(0) as u32,
-        trigger: Trigger::parse(&trigger),
-        ordering_key: r.try_get(4)?,
-        event: Arc::new(rows::event_at(r, 5)?),
-    })
+    format!("{}, {}", rows::cols(&JOBS, "d"), event_cols("e"))
 }
 
 pub async fn resend(

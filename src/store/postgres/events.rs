@@ -6,8 +6,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::rows::{self, event_cols, fetch_filtered, Filter};
 use super::tenants::enabled_endpoints;
-use crate::domain::endpoint::Ordering;
-use crate::domain::{AppId, DeliveryId, Endpoint, Event, EventId, IdempotencyKey, Trigger};
+use crate::domain::{fan_out, AppId, Endpoint, Event, EventId, IdempotencyKey};
 use crate::store::{to_ms, EventQuery, Job, Lease, LeasePlanner, Page, Published, StoreResult};
 
 pub(super) async fn find_by_key(
@@ -51,25 +50,6 @@ async fn insert_event(c: &mut PgConnection, e: &Event) -> StoreResult<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// One delivery per endpoint that wants the event, in the order of `endpoints`.
-pub(super) fn jobs_for(event: &Arc<Event>, endpoints: &[Endpoint]) -> Vec<Job> {
-    endpoints
-        .iter()
-        .filter(|ep| ep.wants(event))
-        .map(|ep| Job {
-            delivery_id: DeliveryId::new(),
-            endpoint_id: ep.id.clone(),
-            event: Arc::clone(event),
-            attempt_count: 0,
-            trigger: Trigger::Scheduled,
-            ordering_key: match ep.ordering {
-                Ordering::PerRoom => event.order_key().map(str::to_owned),
-                Ordering::None => None,
-            },
-        })
-        .collect()
-}
-
 /// Writes one pending delivery per matching endpoint in a single statement; rows get their
 /// `seq` in the order given, which is the order of `endpoints`.
 async fn insert_deliveries(
@@ -79,7 +59,7 @@ async fn insert_deliveries(
     plan: &mut LeasePlanner<'_>,
     owner: &str,
 ) -> StoreResult<(Vec<Job>, Vec<bool>)> {
-    let jobs = jobs_for(event, endpoints);
+    let mut jobs = fan_out(event, endpoints);
     if jobs.is_empty() {
         return Ok((jobs, Vec::new()));
     }
@@ -88,14 +68,14 @@ async fn insert_deliveries(
     let ids: Vec<&str> = jobs.iter().map(|j| j.delivery_id.as_str()).collect();
     let eps: Vec<&str> = jobs.iter().map(|j| j.endpoint_id.as_str()).collect();
     let keys: Vec<Option<&str>> = jobs.iter().map(|j| j.ordering_key.as_deref()).collect();
-    sqlx::query(
+    let seqs: Vec<(String, i64)> = sqlx::query_as(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
          next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, created_at, \
          updated_at) \
          SELECT d.id, $1, $2, d.ep, 'pending', 0, NULL, $3, d.owner, 'scheduled', $4::jsonb, d.key, $3, $3 \
          FROM unnest($5::text[], $6::text[], $7::text[], $8::text[]) \
            WITH ORDINALITY AS d(id, ep, key, owner, n) \
-         ORDER BY d.n",
+         ORDER BY d.n RETURNING id, seq",
     )
     .bind(event.app_id.as_str())
     .bind(event.id.as_str())
@@ -105,8 +85,15 @@ async fn insert_deliveries(
     .bind(&eps)
     .bind(&keys)
     .bind(&owners)
-    .execute(c)
+    .fetch_all(c)
     .await?;
+    let seqs: std::collections::HashMap<String, i64> = seqs.into_iter().collect();
+    for job in &mut jobs {
+        job.seq = seqs
+            .get(job.delivery_id.as_str())
+            .copied()
+            .unwrap_or_default();
+    }
     Ok((jobs, leased))
 }
 
@@ -132,12 +119,7 @@ pub async fn publish(
             let original = original.ok_or_else(|| {
                 crate::store::StoreError::Conflict(format!("event '{}' exists", event.id))
             })?;
-            out.push(Published {
-                event: Arc::new(original),
-                created: false,
-                jobs: Vec::new(),
-                leased: Vec::new(),
-            });
+            out.push(Published::duplicate(original));
             continue;
         }
         let event = Arc::new(event);

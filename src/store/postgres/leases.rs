@@ -10,7 +10,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::deliveries::{job, job_cols};
+use super::deliveries::job_cols;
+use super::rows::job;
 use crate::domain::DeliveryId;
 use crate::store::{to_ms, Claim, Job, StoreResult};
 
@@ -128,11 +129,11 @@ pub async fn blocked(pool: &PgPool, job: &Job) -> StoreResult<bool> {
     let found: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = $1 \
          AND p.ordering_key = $2 AND p.status = 'pending' \
-         AND p.seq < (SELECT seq FROM deliveries WHERE id = $3))",
+         AND p.seq < $3)",
     )
     .bind(job.endpoint_id.as_str())
     .bind(key)
-    .bind(job.delivery_id.as_str())
+    .bind(job.seq)
     .fetch_one(pool)
     .await?;
     Ok(found)

@@ -9,15 +9,15 @@
 //! commits whole or, on any error, the group is written again request by request, so that
 //! one bad request fails alone and a batch stays all or nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::events::{self, find_by_key, jobs_for};
+use super::events::{self, find_by_key};
 use super::tenants::enabled_endpoints;
-use crate::domain::{AppId, Endpoint, Event};
+use crate::domain::{fan_out, AppId, Endpoint, Event};
 use crate::store::{to_ms, Job, Lease, Published, StoreError, StoreResult};
 
 /// Most events in one group; a single larger batch is written alone.
@@ -150,7 +150,7 @@ async fn write(
         let mut plan = r.lease.planner();
         for e in &r.events {
             let event = Arc::new(e.clone());
-            let jobs = jobs_for(&event, eps);
+            let jobs = fan_out(&event, eps);
             let mut leased = Vec::with_capacity(jobs.len());
             for j in &jobs {
                 let held = plan.take(&j.endpoint_id);
@@ -169,6 +169,13 @@ async fn write(
     }
     let all: Vec<&Event> = group.iter().flat_map(|r| &r.events).collect();
     let inserted = insert_all(&mut c, &all, &rows).await?;
+    for job in planned.iter_mut().flatten().flat_map(|p| &mut p.jobs) {
+        job.seq = inserted
+            .get(job.delivery_id.as_str())
+            .copied()
+            .flatten()
+            .unwrap_or_default();
+    }
     if notify {
         // Deliveries left for any process to claim (this one's window was full).
         let _ = super::notify_work(&mut c).await;
@@ -190,10 +197,10 @@ async fn originals(
     c: &mut PgConnection,
     app: &AppId,
     out: &mut [Published],
-    inserted: &HashSet<String>,
+    inserted: &HashMap<String, Option<i64>>,
 ) -> StoreResult<()> {
     for p in out.iter_mut() {
-        if inserted.contains(p.event.id.as_str()) {
+        if inserted.contains_key(p.event.id.as_str()) {
             continue;
         }
         let original = match &p.event.idempotency_key {
@@ -202,25 +209,21 @@ async fn originals(
         };
         let original = original
             .ok_or_else(|| StoreError::Conflict(format!("event '{}' exists", p.event.id)))?;
-        *p = Published {
-            event: Arc::new(original),
-            created: false,
-            jobs: Vec::new(),
-            leased: Vec::new(),
-        };
+        *p = Published::duplicate(original);
     }
     Ok(())
 }
 
 /// Inserts the events and the deliveries of those that were new in one statement, the
-/// deliveries in the order given (their `seq` order); answers the ids of the events written
-/// (an event whose idempotency key is taken is not, nor are its deliveries).
+/// deliveries in the order given (their `seq` order). Answers the ids of the events written
+/// (an event whose idempotency key is taken is not, nor are its deliveries), and of the
+/// deliveries written, with their `seq`.
 async fn insert_all(
     c: &mut PgConnection,
     all: &[&Event],
     rows: &[(Job, Option<&str>)],
-) -> StoreResult<HashSet<String>> {
-    let ids: Vec<String> = sqlx::query_scalar(
+) -> StoreResult<HashMap<String, Option<i64>>> {
+    let written: Vec<(String, Option<i64>)> = sqlx::query_as(
         "WITH ev AS (INSERT INTO events (id, app_id, type, data, labels, occurred_at, \
            idempotency_key, created_at, metadata, ordering_key) \
            SELECT id, app, ty, data, labels::jsonb, occurred, key, created, meta, okey \
@@ -237,8 +240,8 @@ async fn insert_all(
            FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], \
            $16::text[], $17::text[], $18::text[]) WITH ORDINALITY \
            AS d(id, app, evt, ep, created, owner, labels, okey, n) \
-           WHERE d.evt IN (SELECT id FROM ev) ORDER BY n) \
-         SELECT id FROM ev",
+           WHERE d.evt IN (SELECT id FROM ev) ORDER BY n RETURNING id, seq) \
+         SELECT id, NULL::bigint FROM ev UNION ALL SELECT id, seq FROM dl",
     )
     .bind(all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())
     .bind(all.iter().map(|e| e.app_id.as_str()).collect::<Vec<_>>())
@@ -304,5 +307,5 @@ async fn insert_all(
     )
     .fetch_all(c)
     .await?;
-    Ok(ids.into_iter().collect())
+    Ok(written.into_iter().collect())
 }

@@ -42,7 +42,7 @@ pub fn claim_due(
             "d.endpoint_id = ?2 AND d.status = 'pending' AND d.due_at <= ?1 \
              AND (d.ordering_key IS NULL OR NOT EXISTS \
              (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id \
-              AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.id < d.id)) \
+              AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.seq < d.seq)) \
              ORDER BY d.due_at LIMIT ?3",
             &[&now, &ep.as_str(), &(room as i64)],
         )?;
@@ -62,12 +62,9 @@ pub fn blocked(c: &Connection, job: &Job) -> StoreResult<bool> {
     let found = c
         .prepare_cached(
             "SELECT 1 FROM deliveries WHERE endpoint_id = ?1 AND ordering_key = ?2 \
-             AND status = 'pending' AND id < ?3 LIMIT 1",
+             AND status = 'pending' AND seq < ?3 LIMIT 1",
         )?
-        .query_row(
-            params![job.endpoint_id.as_str(), key, job.delivery_id.as_str()],
-            |_| Ok(()),
-        )
+        .query_row(params![job.endpoint_id.as_str(), key, job.seq], |_| Ok(()))
         .optional()?;
     Ok(found.is_some())
 }

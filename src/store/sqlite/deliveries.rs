@@ -1,13 +1,12 @@
 //! The delivery log, manual resends, recoveries and the dispatcher's write-backs.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use super::rows::{self, Filter, ATTEMPT_COLS, DELIVERY_COLS, EVENT_COLS};
+use super::rows::{self, Filter, ATTEMPT_COLS, DELIVERY_COLS};
 use super::tenants::{get_endpoint, update_endpoint};
-use crate::domain::{AppId, Attempt, Delivery, DeliveryId, EndpointId, Trigger};
+use crate::domain::{AppId, Attempt, Delivery, DeliveryId, EndpointId};
+use crate::store::rows::{select, EVENTS, JOBS};
 use crate::store::{to_ms, AttemptOutcome, DeliveryQuery, Job, Page, StoreResult};
 
 pub fn list(
@@ -67,28 +66,12 @@ pub(super) fn jobs_where(
     args: &[&dyn rusqlite::ToSql],
 ) -> StoreResult<Vec<Job>> {
     let sql = format!(
-        "SELECT d.id, d.endpoint_id, d.attempt_count, d.trigger, d.ordering_key, {} FROM deliveries d \
-         JOIN events e ON e.id = d.event_id WHERE {where_sql}",
-        EVENT_COLS
-            .split(", ")
-            .map(|c| format!("e.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "SELECT {}, {} FROM deliveries d JOIN events e ON e.id = d.event_id WHERE {where_sql}",
+        select(&JOBS, "d", str::to_owned),
+        select(&EVENTS, "e", str::to_owned),
     );
     let mut stmt = c.prepare_cached(&sql)?;
-    let jobs = stmt
-        .query_map(args, |r| {
-            let trigger: String = r.get(3)?;
-            Ok(Job {
-                delivery_id: DeliveryId::from_trusted(r.get(0)?),
-                endpoint_id: EndpointId::from_trusted(r.get(1)?),
-                attempt_count: r.get(2)?,
-                trigger: Trigger::parse(&trigger),
-                ordering_key: r.get(4)?,
-                event: Arc::new(rows::event_at(r, 5)?),
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    let jobs = stmt.query_map(args, rows::job)?.collect::<Result<_, _>>()?;
     Ok(jobs)
 }
 

@@ -1,13 +1,13 @@
 //! Publishing (event plus fan-out in one transaction) and the event log.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::fanout::FanoutCache;
 use super::rows::{self, Filter, EVENT_COLS};
-use crate::domain::endpoint::Ordering;
-use crate::domain::{AppId, DeliveryId, Event, EventId, IdempotencyKey, Trigger};
+use crate::domain::{fan_out, AppId, Event, EventId, IdempotencyKey};
 use crate::store::{to_ms, EventQuery, Job, Lease, Page, Published, StoreResult};
 
 fn find_by_key(c: &Connection, app: &AppId, key: &IdempotencyKey) -> StoreResult<Option<Event>> {
@@ -45,70 +45,66 @@ pub fn publish(
     lease: &Lease,
     owner: &str,
     fanout: &FanoutCache,
+    seq: &AtomicI64,
 ) -> StoreResult<Vec<Published>> {
     let endpoints = fanout.endpoints(c, app)?;
     let mut plan = lease.planner();
-    let mut insert_delivery = c.prepare_cached(
-        "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
-         next_attempt_at, due_at, trigger, labels, ordering_key, created_at, updated_at, \
-         lease_owner) \
-         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?8, ?5, ?5, ?9)",
-    )?;
     let mut out = Vec::with_capacity(events.len());
     for event in events {
         if let Some(key) = &event.idempotency_key {
             if let Some(original) = find_by_key(c, app, key)? {
-                out.push(Published {
-                    event: Arc::new(original),
-                    created: false,
-                    jobs: Vec::new(),
-                    leased: Vec::new(),
-                });
+                out.push(Published::duplicate(original));
                 continue;
             }
         }
         insert_event(c, event)?;
         let event = Arc::new(event.clone());
-        let now = to_ms(event.created_at);
-        let labels = event.labels.to_json();
-        let (mut jobs, mut leased_jobs) = (Vec::new(), Vec::new());
-        for ep in endpoints.iter().filter(|ep| ep.wants(&event)) {
-            let id = DeliveryId::new();
-            let ordering_key = match ep.ordering {
-                Ordering::PerRoom => event.order_key().map(str::to_owned),
-                Ordering::None => None,
-            };
-            // A leased delivery is due when its lease ends; an unleased one at once.
-            let leased = plan.take(&ep.id);
-            leased_jobs.push(leased);
-            insert_delivery.execute(params![
-                id.as_str(),
-                app.as_str(),
-                event.id.as_str(),
-                ep.id.as_str(),
-                now,
-                if leased { to_ms(lease.until) } else { now },
-                labels,
-                ordering_key,
-                leased.then_some(owner),
-            ])?;
-            jobs.push(Job {
-                delivery_id: id,
-                endpoint_id: ep.id.clone(),
-                event: Arc::clone(&event),
-                attempt_count: 0,
-                trigger: Trigger::Scheduled,
-                ordering_key,
-            });
-        }
+        let mut jobs = fan_out(&event, &endpoints);
+        let leased: Vec<bool> = jobs.iter().map(|j| plan.take(&j.endpoint_id)).collect();
+        insert_deliveries(c, &mut jobs, &leased, lease, owner, seq)?;
         out.push(Published {
             event,
             created: true,
             jobs,
-            leased: leased_jobs,
+            leased,
         });
     }
     Ok(out)
+}
+
+/// Writes one pending delivery per job, giving each its `seq`; a leased delivery is due when
+/// its lease ends, an unleased one at once.
+fn insert_deliveries(
+    c: &Connection,
+    jobs: &mut [Job],
+    leased: &[bool],
+    lease: &Lease,
+    owner: &str,
+    seq: &AtomicI64,
+) -> StoreResult<()> {
+    let mut insert = c.prepare_cached(
+        "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
+         next_attempt_at, due_at, trigger, labels, ordering_key, created_at, updated_at, \
+         lease_owner, seq) \
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?8, ?5, ?5, ?9, ?10)",
+    )?;
+    for (job, &held) in jobs.iter_mut().zip(leased) {
+        let now = to_ms(job.event.created_at);
+        job.seq = seq.fetch_add(1, Ordering::Relaxed) + 1;
+        insert.execute(params![
+            job.delivery_id.as_str(),
+            job.event.app_id.as_str(),
+            job.event.id.as_str(),
+            job.endpoint_id.as_str(),
+            now,
+            if held { to_ms(lease.until) } else { now },
+            job.event.labels.to_json(),
+            job.ordering_key,
+            held.then_some(owner),
+            job.seq,
+        ])?;
+    }
+    Ok(())
 }
 
 pub fn get_event(c: &Connection, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {

@@ -16,7 +16,7 @@ mod tenants;
 mod writer;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_lease_owner.sql"),
     include_str!("../migrations/sqlite/0003_claim_per_endpoint.sql"),
+    include_str!("../migrations/sqlite/0004_seq.sql"),
 ];
 const READERS: usize = 4;
 
@@ -39,6 +40,8 @@ pub struct SqliteStore {
     next_reader: AtomicUsize,
     /// This process's name on the leases it takes.
     owner: Arc<str>,
+    /// The last `seq` given to a delivery (this process is the database's only writer).
+    seq: Arc<AtomicI64>,
 }
 
 /// Options carried in the URL's query: `sqlite://herald.db?synchronous=normal`.
@@ -105,6 +108,18 @@ fn migrate(conn: &mut Connection) -> StoreResult<usize> {
     Ok(ran)
 }
 
+/// Where `seq` goes on from: past every pending ordered delivery (the only ones ordering
+/// compares) and every row written so far.
+fn last_seq(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.query_row(
+        "SELECT max(coalesce((SELECT max(seq) FROM deliveries \
+           WHERE status = 'pending' AND ordering_key IS NOT NULL), 0), \
+         coalesce((SELECT max(rowid) FROM deliveries), 0))",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 impl SqliteStore {
     pub fn open(location: &str) -> StoreResult<Self> {
         let (path, sync) = parse_location(location)?;
@@ -119,6 +134,7 @@ impl SqliteStore {
         }
         let mut conn = connect(path, sync)?;
         migrate(&mut conn)?;
+        let seq = Arc::new(AtomicI64::new(last_seq(&conn)?));
         let readers: Vec<_> = (0..READERS)
             .map(|_| connect(path, sync).map(Mutex::new))
             .collect::<StoreResult<_>>()?;
@@ -130,6 +146,7 @@ impl SqliteStore {
             readers,
             next_reader: AtomicUsize::new(0),
             owner: crate::store::new_owner(),
+            seq,
         })
     }
 

@@ -1,12 +1,11 @@
-//! Row to domain mapping, shared by every query of this backend.
+//! This backend's side of row mapping: how to read a cell, and the select lists. The mapping
+//! itself is shared, in `store::rows`.
 
+use rusqlite::types::Type;
 use rusqlite::Row;
 
-use crate::domain::{
-    App, AppId, Attempt, AttemptId, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId,
-    ErrorKind, Event, EventData, EventId, EventTypeName, IdempotencyKey, Ingest, Preset, Trigger,
-};
-use crate::store::{from_ms, labels_from, EndpointDoc};
+use crate::domain::{App, Attempt, Delivery, Endpoint, Event, Job};
+use crate::store::rows::{self, Cells, Corrupt};
 
 pub const APP_COLS: &str = "id, name, preset, metadata, created_at, updated_at, ingest";
 pub const ENDPOINT_COLS: &str = "id, app_id, enabled, doc, created_at, updated_at";
@@ -17,88 +16,41 @@ pub const DELIVERY_COLS: &str =
 pub const ATTEMPT_COLS: &str = "id, number, started_at, duration_ms, status_code, error_kind, \
      response_body, request_headers, trigger";
 
-fn json(raw: String) -> serde_json::Value {
-    serde_json::from_str(&raw).unwrap_or(serde_json::Value::Null)
+// rusqlite's row callbacks take a row of any lifetime, which the generic mappers cannot be
+// named as; these pin them to rusqlite's rows.
+pub fn app(r: &Row<'_>) -> rusqlite::Result<App> {
+    rows::app(r)
+}
+pub fn endpoint(r: &Row<'_>) -> rusqlite::Result<Endpoint> {
+    rows::endpoint(r)
+}
+pub fn event(r: &Row<'_>) -> rusqlite::Result<Event> {
+    rows::event(r)
+}
+pub fn delivery(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+    rows::delivery(r)
+}
+pub fn attempt(r: &Row<'_>) -> rusqlite::Result<Attempt> {
+    rows::attempt(r)
+}
+pub fn job(r: &Row<'_>) -> rusqlite::Result<Job> {
+    rows::job(r)
 }
 
-pub fn app(row: &Row<'_>) -> rusqlite::Result<App> {
-    let preset: String = row.get(2)?;
-    Ok(App {
-        id: AppId::from_trusted(row.get(0)?),
-        name: row.get(1)?,
-        preset: Preset::parse(&preset).unwrap_or(Preset::None),
-        metadata: json(row.get(3)?),
-        created_at: from_ms(row.get(4)?),
-        updated_at: from_ms(row.get(5)?),
-        ingest: Ingest::from_store(&row.get::<_, String>(6)?),
-    })
-}
-
-pub fn endpoint(row: &Row<'_>) -> rusqlite::Result<Endpoint> {
-    let raw: String = row.get(3)?;
-    let doc: EndpointDoc = serde_json::from_str(&raw).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
-    })?;
-    Ok(doc.into_endpoint(
-        EndpointId::from_trusted(row.get(0)?),
-        AppId::from_trusted(row.get(1)?),
-        row.get::<_, i64>(2)? != 0,
-        from_ms(row.get(4)?),
-        from_ms(row.get(5)?),
-    ))
-}
-
-/// Maps the columns of [`EVENT_COLS`] starting at `at`.
-pub fn event_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Event> {
-    let key: Option<String> = row.get(at + 6)?;
-    Ok(Event {
-        id: EventId::from_trusted(row.get(at)?),
-        app_id: AppId::from_trusted(row.get(at + 1)?),
-        event_type: EventTypeName::from_trusted(row.get(at + 2)?),
-        data: EventData::from_trusted(row.get(at + 3)?),
-        labels: labels_from(&row.get::<_, String>(at + 4)?),
-        occurred_at: from_ms(row.get(at + 5)?),
-        idempotency_key: key.map(IdempotencyKey::from_trusted),
-        created_at: from_ms(row.get(at + 7)?),
-        metadata: row.get::<_, Option<String>>(at + 8)?.map(json),
-        ordering_key: row.get(at + 9)?,
-    })
-}
-
-pub fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
-    event_at(row, 0)
-}
-
-pub fn delivery(row: &Row<'_>) -> rusqlite::Result<Delivery> {
-    let status: String = row.get(3)?;
-    let next: Option<i64> = row.get(5)?;
-    Ok(Delivery {
-        id: DeliveryId::from_trusted(row.get(0)?),
-        event_id: EventId::from_trusted(row.get(1)?),
-        endpoint_id: EndpointId::from_trusted(row.get(2)?),
-        status: DeliveryStatus::parse(&status).unwrap_or(DeliveryStatus::Pending),
-        attempt_count: row.get(4)?,
-        next_attempt_at: next.map(from_ms),
-        labels: labels_from(&row.get::<_, String>(6)?),
-        created_at: from_ms(row.get(7)?),
-        updated_at: from_ms(row.get(8)?),
-    })
-}
-
-pub fn attempt(row: &Row<'_>) -> rusqlite::Result<Attempt> {
-    let kind: Option<String> = row.get(5)?;
-    let trigger: String = row.get(8)?;
-    Ok(Attempt {
-        id: AttemptId::from_trusted(row.get(0)?),
-        number: row.get(1)?,
-        started_at: from_ms(row.get(2)?),
-        duration_ms: row.get::<_, i64>(3)?.max(0) as u64,
-        status_code: row.get(4)?,
-        error_kind: kind.as_deref().and_then(ErrorKind::parse),
-        response_body: row.get(6)?,
-        request_headers: json(row.get(7)?),
-        trigger: Trigger::parse(&trigger),
-    })
+impl Cells for Row<'_> {
+    type Error = rusqlite::Error;
+    fn opt_text(&self, i: usize) -> rusqlite::Result<Option<String>> {
+        self.get(i)
+    }
+    fn opt_int(&self, i: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(i)
+    }
+    fn flag(&self, i: usize) -> rusqlite::Result<bool> {
+        Ok(self.get::<_, i64>(i)? != 0)
+    }
+    fn corrupt(&self, i: usize, corrupt: Corrupt) -> rusqlite::Error {
+        rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(corrupt))
+    }
 }
 
 /// Builds `WHERE` clauses with positional parameters for the list queries.

@@ -1,5 +1,7 @@
 //! [`Store`] for [`SqliteStore`]: writes go through the group-commit writer, reads to the pool.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -118,8 +120,8 @@ impl Store for SqliteStore {
         lease: &Lease,
     ) -> StoreResult<Vec<Published>> {
         let (app, fanout, owner) = (app.clone(), self.fanout.clone(), self.owner.clone());
-        let lease = lease.clone();
-        self.write(move |c| events::publish(c, &app, &evts, &lease, &owner, &fanout))
+        let (lease, seq) = (lease.clone(), Arc::clone(&self.seq));
+        self.write(move |c| events::publish(c, &app, &evts, &lease, &owner, &fanout, &seq))
             .await
     }
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {

@@ -1,0 +1,55 @@
+//! A delivery on its way, and the fan-out rule that makes them.
+//!
+//! Which endpoints an event goes to, and the ordering key each delivery carries, are product
+//! decisions: they are made here once, and each storage backend only writes down the jobs it
+//! is handed.
+
+use std::sync::Arc;
+
+use super::endpoint::Ordering;
+use super::{DeliveryId, Endpoint, EndpointId, Event, Trigger};
+
+/// One delivery ready to be attempted, with what the format needs to render it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub delivery_id: DeliveryId,
+    pub endpoint_id: EndpointId,
+    pub event: Arc<Event>,
+    /// Attempts already made.
+    pub attempt_count: u32,
+    pub trigger: Trigger,
+    /// Set when the endpoint orders per room: jobs sharing it go one at a time, in `seq`
+    /// order.
+    pub ordering_key: Option<String>,
+    /// The delivery's place in insertion order across every process, which the store
+    /// assigns when it writes the delivery (0 until then). Per-room ordering follows it.
+    pub seq: i64,
+}
+
+/// The deliveries a freshly published event fans out to: one per endpoint of `endpoints`
+/// that wants it, in the order of `endpoints`, each with the ordering key its endpoint asks
+/// for.
+pub fn fan_out(event: &Arc<Event>, endpoints: &[Endpoint]) -> Vec<Job> {
+    endpoints
+        .iter()
+        .filter(|ep| ep.wants(event))
+        .map(|ep| Job {
+            delivery_id: DeliveryId::new(),
+            endpoint_id: ep.id.clone(),
+            event: Arc::clone(event),
+            attempt_count: 0,
+            trigger: Trigger::Scheduled,
+            ordering_key: ordering_key(ep, event),
+            seq: 0,
+        })
+        .collect()
+}
+
+/// The key a delivery of `event` to `endpoint` is ordered by: the event's room for endpoints
+/// ordered per room, none otherwise.
+pub fn ordering_key(endpoint: &Endpoint, event: &Event) -> Option<String> {
+    match endpoint.ordering {
+        Ordering::PerRoom => event.order_key().map(str::to_owned),
+        Ordering::None => None,
+    }
+}
