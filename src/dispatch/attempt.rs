@@ -51,7 +51,13 @@ pub async fn send(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptO
         Err(e) => {
             tracing::error!(delivery = %job.delivery_id, error = %e, "cannot render a delivery");
             let failed = Response::failed(ErrorKind::Render, e.to_string());
-            return outcome::decide(job, ep, now, serde_json::json!({}), failed);
+            return outcome::decide(
+                job,
+                &ep.retry_schedule_s,
+                now,
+                serde_json::json!({}),
+                failed,
+            );
         }
     };
     let mut headers: Vec<(String, String)> = ep
@@ -79,7 +85,7 @@ pub async fn send(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptO
         .post(ep.url.as_str(), &headers, rendered.body, timeout)
         .await;
     metrics::histogram!("herald_attempt_duration_seconds").record(resp.duration.as_secs_f64());
-    outcome::decide(job, ep, now, logged, resp)
+    outcome::decide(job, &ep.retry_schedule_s, now, logged, resp)
 }
 
 /// The request headers as the attempt log shows them: credentials replaced.

@@ -144,7 +144,7 @@ impl HttpClient {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
         let mut buf = Vec::new();
         let mut error = None;
         loop {
@@ -224,13 +224,13 @@ fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
 }
 
 /// `Retry-After` as delta-seconds or an HTTP date; capped at one day.
-pub fn parse_retry_after(raw: &str) -> Option<Duration> {
+pub fn parse_retry_after(raw: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let raw = raw.trim();
     let secs = match raw.parse::<u64>() {
         Ok(s) => s,
         Err(_) => {
             let at = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
-            (at.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64
+            (at.timestamp() - now.timestamp()).max(0) as u64
         }
     };
     Some(Duration::from_secs(secs.min(86_400)))
@@ -242,15 +242,25 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("999999"),
-            Some(Duration::from_secs(86_400))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
+        let now = chrono::DateTime::parse_from_rfc2822("Tue, 01 Dec 2026 12:00:00 GMT")
+            .expect("a date")
+            .to_utc();
+        let cases = [
+            ("7", Some(7)),
+            (" 30 ", Some(30)),
+            ("999999", Some(86_400)),
+            ("Tue, 01 Dec 2026 12:02:00 GMT", Some(120)),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", Some(0)),
+            ("soon", None),
+            ("-5", None),
+            ("", None),
+        ];
+        for (raw, secs) in cases {
+            assert_eq!(
+                parse_retry_after(raw, now),
+                secs.map(Duration::from_secs),
+                "{raw:?}"
+            );
+        }
     }
 }

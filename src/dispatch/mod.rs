@@ -10,6 +10,7 @@
 mod attempt;
 mod client;
 mod lines;
+mod ordering;
 mod outcome;
 mod queue;
 mod share;

@@ -1,80 +1,114 @@
 //! What an attempt's result means for its delivery: done, retry when, or give up.
+//!
+//! Pure: the dispatcher hands in the response and the time, and writes back what comes out.
 
 use chrono::{DateTime, Utc};
 
 use super::client::Response;
-use crate::domain::{Attempt, AttemptId, DeliveryStatus, Endpoint, ErrorKind, Trigger};
+use crate::domain::{Attempt, AttemptId, DeliveryStatus, ErrorKind, RetrySchedule, Trigger};
 use crate::store::{AttemptOutcome, Job};
+
+/// The delivery's next state after one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Why the endpoint must be disabled, when the receiver asked for it.
+    pub disable: Option<&'static str>,
+}
 
 /// Turns a response into the attempt record and the delivery's next state.
 pub fn decide(
     job: &Job,
-    endpoint: &Endpoint,
+    schedule: &RetrySchedule,
     started_at: DateTime<Utc>,
     request_headers: serde_json::Value,
     resp: Response,
 ) -> AttemptOutcome {
-    let number = job.attempt_count + 1;
-    let status_code = resp.status;
-    let success = resp.error.is_none() && status_code.is_some_and(|s| (200..300).contains(&s));
-    let mut error_kind = resp.error.as_ref().map(|(k, _)| *k);
-    if error_kind.is_none() && !success {
-        error_kind = Some(ErrorKind::HttpStatus);
+    let verdict = verdict(job, schedule, &resp, Utc::now());
+    AttemptOutcome {
+        delivery_id: job.delivery_id.clone(),
+        attempt: Some(record(job, started_at, request_headers, resp)),
+        status: verdict.status,
+        next_attempt_at: verdict.next_attempt_at,
+        disable_endpoint: verdict
+            .disable
+            .map(|why| (job.endpoint_id.clone(), why.to_owned())),
+        lease_until: None,
     }
-    let mut body = resp.body;
-    if let Some((_, msg)) = &resp.error {
-        if body.is_empty() {
-            body = msg.clone();
-        }
-    }
-    let attempt = Attempt {
+}
+
+fn succeeded(resp: &Response) -> bool {
+    resp.error.is_none() && resp.status.is_some_and(|s| (200..300).contains(&s))
+}
+
+/// The attempt as the delivery log shows it.
+fn record(
+    job: &Job,
+    started_at: DateTime<Utc>,
+    request_headers: serde_json::Value,
+    resp: Response,
+) -> Attempt {
+    let error_kind = match &resp.error {
+        Some((kind, _)) => Some(*kind),
+        None if succeeded(&resp) => None,
+        None => Some(ErrorKind::HttpStatus),
+    };
+    let body = match resp.error {
+        Some((_, msg)) if resp.body.is_empty() => msg,
+        _ => resp.body,
+    };
+    Attempt {
         id: AttemptId::new(),
-        number,
+        number: job.attempt_count + 1,
         started_at,
         duration_ms: resp.duration.as_millis() as u64,
-        status_code,
+        status_code: resp.status,
         error_kind,
         response_body: body,
         request_headers,
         trigger: job.trigger,
-    };
-    let mut outcome = AttemptOutcome {
-        delivery_id: job.delivery_id.clone(),
-        attempt: Some(attempt),
-        status: DeliveryStatus::Succeeded,
+    }
+}
+
+/// Success ends the delivery; 410 Gone fails it and disables the endpoint; anything else is
+/// retried on the endpoint's schedule (a manual resend is one attempt), no sooner than a 429
+/// or 503's `Retry-After`, and fails once the schedule is exhausted.
+pub fn verdict(
+    job: &Job,
+    schedule: &RetrySchedule,
+    resp: &Response,
+    now: DateTime<Utc>,
+) -> Verdict {
+    let done = |status| Verdict {
+        status,
         next_attempt_at: None,
-        disable_endpoint: None,
-        lease_until: None,
+        disable: None,
     };
-    if success {
-        return outcome;
+    if succeeded(resp) {
+        return done(DeliveryStatus::Succeeded);
     }
-    if status_code == Some(410) {
-        outcome.status = DeliveryStatus::Failed;
-        outcome.disable_endpoint = Some((
-            endpoint.id.clone(),
-            "the receiver answered 410 Gone".to_owned(),
-        ));
-        return outcome;
+    if resp.status == Some(410) && resp.error.is_none() {
+        return Verdict {
+            disable: Some("the receiver answered 410 Gone"),
+            ..done(DeliveryStatus::Failed)
+        };
     }
-    // A manual resend is one attempt; the schedule continues only for scheduled ones.
     let scheduled = match job.trigger {
-        Trigger::Scheduled => endpoint.retry_schedule_s.next_delay_ms(number),
+        Trigger::Scheduled => schedule.next_delay_ms(job.attempt_count + 1),
         Trigger::Manual => None,
     };
-    let honoured = match (status_code, resp.retry_after) {
+    let delay = match (resp.status, resp.retry_after) {
         (Some(429 | 503), Some(after)) => scheduled.map(|d| d.max(after.as_millis() as u64)),
         _ => scheduled,
     };
-    match honoured {
-        Some(delay_ms) => {
-            outcome.status = DeliveryStatus::Pending;
-            outcome.next_attempt_at =
-                Some(Utc::now() + chrono::Duration::milliseconds(delay_ms as i64));
-        }
-        None => outcome.status = DeliveryStatus::Failed,
+    match delay {
+        Some(ms) => Verdict {
+            next_attempt_at: Some(now + chrono::Duration::milliseconds(ms as i64)),
+            ..done(DeliveryStatus::Pending)
+        },
+        None => done(DeliveryStatus::Failed),
     }
-    outcome
 }
 
 /// The outcome for a job whose endpoint is gone or disabled: failed, without a request.
@@ -88,3 +122,7 @@ pub fn abandoned(job: &Job) -> AttemptOutcome {
         lease_until: None,
     }
 }
+
+#[cfg(test)]
+#[path = "outcome_tests.rs"]
+mod tests;

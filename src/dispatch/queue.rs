@@ -11,6 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::lines::State;
+use super::ordering::{self, Check, Next, Settled};
 use super::{attempt, lock, outcome, Dispatcher};
 use crate::domain::{DeliveryStatus, Endpoint, EndpointId, Trigger};
 use crate::store::{AttemptOutcome, Job};
@@ -19,6 +20,9 @@ use crate::store::{AttemptOutcome, Job};
 /// made through this process drops them at once; one made through another process on the
 /// same database (a new URL, a disabled endpoint) is seen within this time.
 const SETTINGS_TTL: Duration = Duration::from_secs(2);
+/// How long a room waits to ask the store again when it could not tell whether an earlier
+/// delivery of the room is still pending.
+const HOLD_ON_ERROR: chrono::Duration = chrono::Duration::seconds(1);
 
 pub struct EndpointQueue {
     id: EndpointId,
@@ -150,7 +154,12 @@ impl EndpointQueue {
             match retry_at(&result) {
                 Some(at) => self.retry_in_place(&dispatcher, job, at),
                 None => {
-                    let drained = lock(&self.state).settle(&key);
+                    let how = match result.status {
+                        DeliveryStatus::Succeeded => Settled::Succeeded,
+                        _ => Settled::Failed,
+                    };
+                    let drained =
+                        matches!(lock(&self.state).rooms.settle(&key, how), Next::Drained);
                     settle(&dispatcher, &job, &result);
                     if drained {
                         // The room's next delivery may be waiting in the store (this
@@ -174,22 +183,28 @@ impl EndpointQueue {
 
     /// A fresh ordered job whose key has an earlier delivery pending outside memory (after a
     /// restart, or one waiting in the store) goes back to the store with every later job of
-    /// its key; the poller brings them back one at a time, in order.
+    /// its key; the poller brings them back one at a time, in order. When the store cannot
+    /// tell, the room is held and asks again shortly: it never sends on a guess.
     async fn wait_for_earlier(self: &Arc<Self>, dispatcher: &Dispatcher, job: &Job) -> bool {
-        if !matches!(dispatcher.inner.store.blocked(job).await, Ok(true)) {
-            return false;
-        }
         let key = job.ordering_key.clone().unwrap_or_default();
-        let mut dropped = vec![job.delivery_id.clone()];
-        {
-            let mut state = lock(&self.state);
-            if let Some(line) = state.rooms.remove(&key) {
-                dropped.extend(line.into_iter().map(|j| j.delivery_id));
-            }
-            state.ready.retain(|k| *k != key);
-            state.busy.remove(&key);
+        let answer = dispatcher.inner.store.blocked(job).await;
+        if let Err(e) = &answer {
+            tracing::warn!(delivery = %job.delivery_id, error = %e, "cannot tell whether an earlier delivery of the room is pending; holding the room");
         }
-        for id in dropped {
+        let handed = match ordering::check(answer) {
+            Check::Send => return false,
+            Check::Overtaking => lock(&self.state).rooms.settle(&key, Settled::Overtaking),
+            Check::Hold => {
+                self.back_later(dispatcher, job.clone(), Utc::now() + HOLD_ON_ERROR);
+                return true;
+            }
+        };
+        let Next::HandBack(later) = handed else {
+            return true;
+        };
+        let ids = std::iter::once(job.delivery_id.clone())
+            .chain(later.into_iter().map(|j| j.delivery_id));
+        for id in ids {
             let _ = dispatcher.inner.store.release(&id).await;
             dispatcher.release(&id);
         }
@@ -206,16 +221,17 @@ impl EndpointQueue {
     ) {
         job.attempt_count += 1;
         job.trigger = Trigger::Scheduled;
+        self.back_later(dispatcher, job, at);
+    }
+
+    /// Puts an ordered job back at the head of its room at `at`; the room stays busy until
+    /// then.
+    fn back_later(self: &Arc<Self>, dispatcher: &Dispatcher, job: Job, at: chrono::DateTime<Utc>) {
         let wait = (at - Utc::now()).to_std().unwrap_or_default();
         let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
         tokio::spawn(async move {
             tokio::time::sleep(wait).await;
-            {
-                let mut state = lock(&queue.state);
-                let key = job.ordering_key.clone().unwrap_or_default();
-                state.busy.remove(&key);
-                state.add(job, true);
-            }
+            lock(&queue.state).add(job, true);
             queue.spawn_workers(&dispatcher);
         });
     }

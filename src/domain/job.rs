@@ -53,3 +53,33 @@ pub fn ordering_key(endpoint: &Endpoint, event: &Event) -> Option<String> {
         Ordering::None => None,
     }
 }
+
+#[cfg(test)]
+impl Job {
+    /// A fresh job of a new event, for the dispatcher's unit tests.
+    pub fn sample(ordering_key: Option<&str>, seq: i64) -> Job {
+        use super::{AppId, EventData, EventId, EventTypeName, Labels};
+        let now = chrono::Utc::now();
+        let event = Event {
+            id: EventId::new(),
+            app_id: AppId::new(),
+            event_type: EventTypeName::from_trusted("room.started".into()),
+            data: EventData::from_trusted("{}".into()),
+            labels: Labels::default(),
+            occurred_at: now,
+            idempotency_key: None,
+            metadata: None,
+            ordering_key: ordering_key.map(str::to_owned),
+            created_at: now,
+        };
+        Job {
+            delivery_id: DeliveryId::new(),
+            endpoint_id: EndpointId::new(),
+            event: Arc::new(event),
+            attempt_count: 0,
+            trigger: Trigger::Scheduled,
+            ordering_key: ordering_key.map(str::to_owned),
+            seq,
+        }
+    }
+}

@@ -140,7 +140,9 @@ impl<'r, C: Cells> Reader<'r, C> {
     }
 
     fn int(&self, i: usize) -> Result<i64, C::Error> {
-        self.cells.opt_int(self.at + i)?.ok_or_else(|| self.bad(i, "NULL"))
+        self.cells
+            .opt_int(self.at + i)?
+            .ok_or_else(|| self.bad(i, "NULL"))
     }
 
     fn opt_text(&self, i: usize) -> Result<Option<String>, C::Error> {
