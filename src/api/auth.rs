@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::domain::{App, AppId};
+use crate::domain::{App, AppId, PrefixedId};
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,10 +132,28 @@ impl FromRequestParts<AppState> for Scoped {
     }
 }
 
-/// Parses an id from a path segment; a malformed id is as absent as an unknown one.
-pub fn path_id<T>(
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, crate::domain::IdError>,
-) -> Result<T, ApiError> {
-    parse(raw).map_err(ApiError::from)
+/// The id of a resource under an app (`/v1/apps/{app}/<kind>/{id}...`), parsed before any
+/// store access: a malformed id is as absent as an unknown one (404), and a handler holds a
+/// typed id, never a string.
+pub struct Child<I> {
+    pub id: I,
+    /// The segment as sent, for messages.
+    pub raw: String,
+}
+
+impl<S: Send + Sync, I: PrefixedId> FromRequestParts<S> for Child<I> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound(I::KIND.to_owned()))?;
+        let raw = params
+            .iter()
+            .nth(1)
+            .map(|(_, v)| v.to_owned())
+            .ok_or_else(|| ApiError::NotFound(I::KIND.to_owned()))?;
+        let id = I::parse_id(&raw)?;
+        Ok(Child { id, raw })
+    }
 }

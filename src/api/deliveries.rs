@@ -1,15 +1,15 @@
-//! `/v1/apps/{app}/deliveries`: the delivery log, manual resends, and endpoint recovery.
+//! `/v1/apps/{app}/deliveries`: the delivery log and manual resends.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::DateTime;
+use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::auth::{path_id, Scoped};
+use super::auth::{Child, Scoped};
 use super::error::{ApiError, ApiResult, Problem};
-use super::json::{JsonBody, QueryPairs};
+use super::json::QueryPairs;
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
 use crate::domain::{Attempt, Delivery, DeliveryId, DeliveryStatus, EndpointId, EventId};
@@ -20,26 +20,6 @@ pub struct DeliveryWithAttempts {
     #[serde(flatten)]
     pub delivery: Delivery,
     pub attempts: Vec<Attempt>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Recover {
-    /// RFC 3339; failed deliveries created at or after this time are re-queued.
-    pub since: String,
-    /// RFC 3339; defaults to now.
-    pub until: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Recovered {
-    pub recovered: u64,
-}
-
-fn time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| ApiError::field(field, "must be an RFC 3339 time"))
 }
 
 /// The delivery log, newest first, filterable by endpoint, event, status and labels.
@@ -66,10 +46,7 @@ pub async fn list(
         .get("status")
         .map(|s| {
             DeliveryStatus::parse(s).ok_or_else(|| {
-                ApiError::field(
-                    "status",
-                    "must be pending, delivering, succeeded, failed or cancelled",
-                )
+                ApiError::field("status", "must be pending, succeeded, failed or cancelled")
             })
         })
         .transpose()?;
@@ -93,10 +70,9 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     scoped: Scoped,
-    Path(ids): Path<(String, String)>,
+    child: Child<DeliveryId>,
 ) -> ApiResult<Json<DeliveryWithAttempts>> {
-    let raw = ids.1;
-    let id = path_id(&raw, DeliveryId::parse)?;
+    let (id, raw) = (child.id, child.raw);
     let (delivery, attempts) = state
         .store
         .get_delivery(&scoped.app.id, &id)
@@ -112,10 +88,9 @@ pub async fn get(
 pub async fn resend(
     State(state): State<AppState>,
     scoped: Scoped,
-    Path(ids): Path<(String, String)>,
+    child: Child<DeliveryId>,
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
-    let raw = ids.1;
-    let id = path_id(&raw, DeliveryId::parse)?;
+    let (id, raw) = (child.id, child.raw);
     let lease = state
         .dispatcher
         .as_ref()
@@ -135,38 +110,4 @@ pub async fn resend(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("delivery '{raw}'")))?;
     Ok((StatusCode::ACCEPTED, Json(delivery)))
-}
-
-/// Re-queues an endpoint's failed deliveries created in `[since, until)`.
-#[utoipa::path(post, path = "/v1/apps/{app}/endpoints/{ep}/recover", tag = "endpoints",
-    params(("app" = String, Path), ("ep" = String, Path)), request_body = Recover,
-    responses((status = 202, body = Recovered), (status = 404, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn recover(
-    State(state): State<AppState>,
-    scoped: Scoped,
-    Path(ids): Path<(String, String)>,
-    JsonBody(req): JsonBody<Recover>,
-) -> ApiResult<(StatusCode, Json<Recovered>)> {
-    let raw = ids.1;
-    let id = path_id(&raw, EndpointId::parse)?;
-    match state.store.get_endpoint(&id).await? {
-        Some(ep) if ep.app_id == scoped.app.id => {}
-        _ => return Err(ApiError::NotFound(format!("endpoint '{raw}'"))),
-    }
-    let since = time("since", &req.since)?;
-    let until = req
-        .until
-        .as_deref()
-        .map(|u| time("until", u))
-        .transpose()?
-        .unwrap_or_else(Utc::now);
-    if until <= since {
-        return Err(ApiError::field("until", "must be after since"));
-    }
-    let recovered = state.store.recover(&id, since, until).await?;
-    if let Some(d) = &state.dispatcher {
-        d.wake();
-    }
-    Ok((StatusCode::ACCEPTED, Json(Recovered { recovered })))
 }

@@ -1,13 +1,14 @@
-//! `/v1/apps/{app}/endpoints`: subscribers, their settings and their secrets.
+//! `/v1/apps/{app}/endpoints`: subscribers, their settings, their secrets, and the
+//! recovery of what failed to reach them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{path_id, Scoped};
+use super::auth::{Child, Scoped};
 use super::endpoint_build;
 use super::endpoint_input::EndpointInput;
 use super::error::{ApiError, ApiResult, Problem};
@@ -15,6 +16,27 @@ use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
 use crate::domain::{App, Endpoint, EndpointId, EndpointSecret};
+use crate::store::Recovery;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recover {
+    /// RFC 3339; failed deliveries created at or after this time are re-queued.
+    pub since: String,
+    /// RFC 3339; defaults to now.
+    pub until: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Recovered {
+    pub recovered: u64,
+}
+
+fn time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| ApiError::field(field, "must be an RFC 3339 time"))
+}
 
 /// An endpoint with its secret: the answer to create, and to the explicit secret read.
 #[derive(Serialize, ToSchema)]
@@ -40,11 +62,11 @@ pub struct RotateSecret {
     pub secret: Option<String>,
 }
 
-async fn load(state: &AppState, app: &App, raw: &str) -> ApiResult<Endpoint> {
-    let id = path_id(raw, EndpointId::parse)?;
-    match state.store.get_endpoint(&id).await? {
+/// The app's endpoint the path names.
+async fn load(state: &AppState, app: &App, child: &Child<EndpointId>) -> ApiResult<Endpoint> {
+    match state.store.get_endpoint(&child.id).await? {
         Some(ep) if ep.app_id == app.id => Ok(ep),
-        _ => Err(ApiError::NotFound(format!("endpoint '{raw}'"))),
+        _ => Err(ApiError::NotFound(format!("endpoint '{}'", child.raw))),
     }
 }
 
@@ -95,10 +117,9 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     scoped: Scoped,
-    Path(ids): Path<(String, String)>,
+    child: Child<EndpointId>,
 ) -> ApiResult<Json<Endpoint>> {
-    let ep = ids.1;
-    Ok(Json(load(&state, &scoped.app, &ep).await?))
+    Ok(Json(load(&state, &scoped.app, &child).await?))
 }
 
 /// Changes an endpoint's settings; absent fields are left as they are.
@@ -109,11 +130,10 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     scoped: Scoped,
-    Path(ids): Path<(String, String)>,
+    child: Child<EndpointId>,
     JsonBody(input): JsonBody<EndpointInput>,
 ) -> ApiResult<Json<Endpoint>> {
-    let raw = ids.1;
-    let ep = load(&state, &scoped.app, &raw).await?;
+    let ep = load(&state, &scoped.app, &child).await?;
     let mut ep = endpoint_build::patched(&state, &scoped.app, ep, input, false).await?;
     ep.updated_at = Utc::now();
     state.store.update_endpoint(&ep).await?;
@@ -128,10 +148,9 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     scoped: Scoped,
-    Path(ids): Path<(String, String)>,
+    child: Child<EndpointId>,
 ) -> ApiResult<StatusCode> {
-    let raw = ids.1;
-    let ep = load(&state, &scoped.app, &raw).await?;
+    let ep = load(&state, &scoped.app, &child).await?;
     state.store.delete_endpoint(&ep.id).await?;
     changed(&state, &ep.id);
     Ok(StatusCode::NO_CONTENT)
@@ -144,10 +163,9 @@ pub async fn delete(
 pub async fn secret(
     State(state): State<AppState>,
     scoped: Scoped,
-    Path(ids): Path<(String, String)>,
+    child: Child<EndpointId>,
 ) -> ApiResult<Json<SecretView>> {
-    let raw = ids.1;
-    let ep = load(&state, &scoped.app, &raw).await?;
+    let ep = load(&state, &scoped.app, &child).await?;
     let previous_valid_until = ep
         .previous_secret
         .as_ref()
@@ -167,11 +185,10 @@ pub async fn secret(
 pub async fn rotate(
     State(state): State<AppState>,
     scoped: Scoped,
-    Path(ids): Path<(String, String)>,
+    child: Child<EndpointId>,
     JsonBody(req): JsonBody<RotateSecret>,
 ) -> ApiResult<Json<SecretView>> {
-    let raw = ids.1;
-    let mut ep = load(&state, &scoped.app, &raw).await?;
+    let mut ep = load(&state, &scoped.app, &child).await?;
     let grace = req.grace_period_s.unwrap_or(86_400);
     if !(0..=7 * 86_400).contains(&grace) {
         return Err(ApiError::field(
@@ -194,4 +211,40 @@ pub async fn rotate(
         secret: ep.secret.expose().to_owned(),
         previous_valid_until,
     }))
+}
+
+/// Re-queues an endpoint's failed deliveries created in `[since, until)`.
+#[utoipa::path(post, path = "/v1/apps/{app}/endpoints/{ep}/recover", tag = "endpoints",
+    params(("app" = String, Path), ("ep" = String, Path)), request_body = Recover,
+    responses((status = 202, body = Recovered), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn recover(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    child: Child<EndpointId>,
+    JsonBody(req): JsonBody<Recover>,
+) -> ApiResult<(StatusCode, Json<Recovered>)> {
+    let (id, raw) = (child.id, child.raw);
+    match state.store.get_endpoint(&id).await? {
+        Some(ep) if ep.app_id == scoped.app.id => {}
+        _ => return Err(ApiError::NotFound(format!("endpoint '{raw}'"))),
+    }
+    let since = time("since", &req.since)?;
+    let until = req
+        .until
+        .as_deref()
+        .map(|u| time("until", u))
+        .transpose()?
+        .unwrap_or_else(Utc::now);
+    if until <= since {
+        return Err(ApiError::field("until", "must be after since"));
+    }
+    let recovered = state
+        .store
+        .recover(&Recovery::failed(id, since, until))
+        .await?;
+    if let Some(d) = &state.dispatcher {
+        d.wake();
+    }
+    Ok((StatusCode::ACCEPTED, Json(Recovered { recovered })))
 }

@@ -4,14 +4,14 @@
 //! deliveries are then handed to the dispatcher through memory, so the first attempt does not
 //! wait for a store poll.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::auth::{path_id, Scoped};
+use super::auth::{Child, Scoped};
 use super::error::{ApiError, ApiResult, Problem};
 use super::event_input::{parse_event, PublishBatch, PublishEvent};
 use super::event_types::check_known;
@@ -214,10 +214,9 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     scoped: Scoped,
-    Path(ids): Path<(String, String)>,
+    child: Child<EventId>,
 ) -> ApiResult<Json<Event>> {
-    let raw = ids.1;
-    let id = path_id(&raw, EventId::parse)?;
+    let (id, raw) = (child.id, child.raw);
     let event = state
         .store
         .get_event(&scoped.app.id, &id)

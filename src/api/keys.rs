@@ -1,14 +1,14 @@
 //! `/v1/apps/{app}/keys`: app-scoped API keys. The token is shown once, at creation; only its
 //! hash is stored.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{hash_hex, new_token, path_id, Scoped};
+use super::auth::{hash_hex, new_token, Child, Scoped};
 use super::error::{ApiError, ApiResult, Problem};
 use super::json::{parse_json, RawBody};
 use super::AppState;
@@ -72,10 +72,9 @@ pub async fn create(
 pub async fn delete(
     State(state): State<AppState>,
     scoped: Scoped,
-    Path(ids): Path<(String, String)>,
+    child: Child<KeyId>,
 ) -> ApiResult<StatusCode> {
-    let key = ids.1;
-    let id = path_id(&key, KeyId::parse)?;
+    let (id, key) = (child.id, child.raw);
     state.keys.remove_where(|(_, key)| *key == id);
     if state.store.delete_key(&scoped.app.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)

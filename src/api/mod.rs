@@ -104,7 +104,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/apps/{app}/endpoints/{ep}/recover",
-            post(deliveries::recover),
+            post(endpoints::recover),
         )
         .route(
             "/apps/{app}/events",

@@ -27,7 +27,7 @@ impl Modify for BearerAuth {
         keys::create, keys::delete,
         event_types::list, event_types::create,
         endpoints::create, endpoints::list, endpoints::get, endpoints::update, endpoints::delete,
-        endpoints::secret, endpoints::rotate, deliveries::recover,
+        endpoints::secret, endpoints::rotate, endpoints::recover,
         events::publish, events::publish_batch, events::list, events::get,
         deliveries::list, deliveries::get, deliveries::resend,
         ingest::livekit,

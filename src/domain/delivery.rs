@@ -10,7 +10,6 @@ use super::{AttemptId, DeliveryId, EndpointId, EventId, Labels};
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     Pending,
-    Delivering,
     Succeeded,
     Failed,
     Cancelled,
@@ -20,7 +19,6 @@ impl DeliveryStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Delivering => "delivering",
             DeliveryStatus::Succeeded => "succeeded",
             DeliveryStatus::Failed => "failed",
             DeliveryStatus::Cancelled => "cancelled",
@@ -30,7 +28,6 @@ impl DeliveryStatus {
     pub fn parse(value: &str) -> Option<Self> {
         [
             Self::Pending,
-            Self::Delivering,
             Self::Succeeded,
             Self::Failed,
             Self::Cancelled,

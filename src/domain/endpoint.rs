@@ -182,6 +182,13 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// Stops deliveries to this endpoint, saying why (a receiver that answered 410 Gone).
+    pub fn disable(&mut self, reason: &str, at: DateTime<Utc>) {
+        self.enabled = false;
+        self.disabled_reason = Some(reason.to_owned());
+        self.updated_at = at;
+    }
+
     /// Whether a freshly published event fans out to this endpoint.
     pub fn wants(&self, event: &Event) -> bool {
         self.enabled

@@ -94,6 +94,31 @@ impl Published {
     }
 }
 
+/// Which deliveries a recovery re-queues, decided by the caller and only translated by the
+/// backends: the endpoint's deliveries in status `from`, created in `[since, until)`, become
+/// pending and due at `at`, as manual attempts.
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    pub endpoint: EndpointId,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub from: DeliveryStatus,
+    pub at: DateTime<Utc>,
+}
+
+impl Recovery {
+    /// What `POST .../recover` asks for: the deliveries that failed.
+    pub fn failed(endpoint: EndpointId, since: DateTime<Utc>, until: DateTime<Utc>) -> Self {
+        Self {
+            endpoint,
+            since,
+            until,
+            from: DeliveryStatus::Failed,
+            at: Utc::now(),
+        }
+    }
+}
+
 /// The outcome of one attempt, written back with the delivery's new state.
 #[derive(Debug, Clone)]
 pub struct AttemptOutcome {
@@ -178,13 +203,8 @@ pub trait Store: Send + Sync + 'static {
         id: &DeliveryId,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<Job>>;
-    /// Re-queues the endpoint's failed deliveries created in `[since, until)`.
-    async fn recover(
-        &self,
-        endpoint: &EndpointId,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> StoreResult<u64>;
+    /// Re-queues what `scope` names; answers how many deliveries it re-queued.
+    async fn recover(&self, scope: &Recovery) -> StoreResult<u64>;
 
     /// Leases due, unleased pending deliveries until `lease_until`: of each endpoint at most
     /// its room in `claim` (earliest due first, a room's head only), `claim.limit` in all.

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
 use herald::domain::{Attempt, AttemptId, DeliveryStatus, ErrorKind, Trigger};
-use herald::store::{self, AttemptOutcome, Job};
+use herald::store::{self, AttemptOutcome, Job, Recovery};
 use serde_json::json;
 
 use crate::store::{app, endpoint, event, leased, open, unleased, up_to};
@@ -185,7 +185,13 @@ async fn store_resends_recovers_and_disables() {
     assert_eq!(store.pending_count().await.unwrap(), 0);
 
     let since = Utc::now() - Duration::minutes(5);
-    assert_eq!(store.recover(&ep.id, since, Utc::now()).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .recover(&Recovery::failed(ep.id.clone(), since, Utc::now()))
+            .await
+            .unwrap(),
+        1
+    );
     let again = store
         .claim_due(Utc::now(), &up_to(10), lease)
         .await

@@ -5,9 +5,9 @@ use sqlx::PgPool;
 
 use super::rows::job;
 use super::rows::{self, event_cols, fetch_filtered, Filter, ATTEMPT_COLS, DELIVERY_COLS};
-use crate::domain::{AppId, Attempt, Delivery, DeliveryId, EndpointId};
+use crate::domain::{AppId, Attempt, Delivery, DeliveryId};
 use crate::store::rows::JOBS;
-use crate::store::{to_ms, DeliveryQuery, Job, Page, StoreResult};
+use crate::store::{to_ms, DeliveryQuery, Job, Page, Recovery, StoreResult};
 
 pub async fn list(
     pool: &PgPool,
@@ -92,22 +92,18 @@ pub async fn resend(
     Ok(row.as_ref().map(job).transpose()?)
 }
 
-pub async fn recover(
-    pool: &PgPool,
-    ep: &EndpointId,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> StoreResult<u64> {
+pub async fn recover(pool: &PgPool, scope: &Recovery) -> StoreResult<u64> {
     let mut tx = pool.begin().await?;
     let n = sqlx::query(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = $4, due_at = $4, \
          trigger = 'manual', updated_at = $4, lease_owner = NULL \
-         WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2 AND created_at < $3",
+         WHERE endpoint_id = $1 AND status = $5 AND created_at >= $2 AND created_at < $3",
     )
-    .bind(ep.as_str())
-    .bind(to_ms(since))
-    .bind(to_ms(until))
-    .bind(to_ms(Utc::now()))
+    .bind(scope.endpoint.as_str())
+    .bind(to_ms(scope.since))
+    .bind(to_ms(scope.until))
+    .bind(to_ms(scope.at))
+    .bind(scope.from.as_str())
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -109,9 +109,7 @@ async fn write(pool: &PgPool, outcomes: &[AttemptOutcome], owner: &str) -> Store
     record(&mut *tx, outcomes, owner).await?;
     for (ep_id, reason) in outcomes.iter().filter_map(|o| o.disable_endpoint.as_ref()) {
         if let Some(mut ep) = get_endpoint(&mut tx, ep_id).await? {
-            ep.enabled = false;
-            ep.disabled_reason = Some(reason.clone());
-            ep.updated_at = Utc::now();
+            ep.disable(reason, Utc::now());
             update_endpoint(&mut tx, &ep).await?;
         }
     }

@@ -11,7 +11,7 @@ use crate::domain::{
 };
 use crate::store::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job,
-    Lease, Page, Published, Store, StoreError, StoreResult,
+    Lease, Page, Published, Recovery, Store, StoreError, StoreResult,
 };
 
 #[async_trait]
@@ -139,13 +139,8 @@ impl Store for PgStore {
         self.alive_for(lease_until).await?;
         deliveries::resend(&self.pool, app, id, lease_until, &self.owner).await
     }
-    async fn recover(
-        &self,
-        ep: &EndpointId,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        deliveries::recover(&self.pool, ep, since, until).await
+    async fn recover(&self, scope: &Recovery) -> StoreResult<u64> {
+        deliveries::recover(&self.pool, scope).await
     }
 
     async fn claim_due(

@@ -253,7 +253,7 @@ pub async fn delete_endpoint(pool: &PgPool, id: &EndpointId) -> StoreResult<bool
     // Deliveries still waiting are cancelled, not left pending forever.
     sqlx::query(
         "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, due_at = 0, \
-         lease_owner = NULL WHERE endpoint_id = $1 AND status IN ('pending', 'delivering')",
+         lease_owner = NULL WHERE endpoint_id = $1 AND status = 'pending'",
     )
     .bind(id.as_str())
     .execute(&mut *tx)

@@ -5,9 +5,9 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::rows::{self, Filter, ATTEMPT_COLS, DELIVERY_COLS};
 use super::tenants::{get_endpoint, update_endpoint};
-use crate::domain::{AppId, Attempt, Delivery, DeliveryId, EndpointId};
+use crate::domain::{AppId, Attempt, Delivery, DeliveryId};
 use crate::store::rows::{select, EVENTS, JOBS};
-use crate::store::{to_ms, AttemptOutcome, DeliveryQuery, Job, Page, StoreResult};
+use crate::store::{to_ms, AttemptOutcome, DeliveryQuery, Job, Page, Recovery, StoreResult};
 
 pub fn list(
     c: &Connection,
@@ -95,17 +95,18 @@ pub fn resend(
     Ok(jobs_where(c, "d.id = ?1", &[&id.as_str()])?.pop())
 }
 
-pub fn recover(
-    c: &Connection,
-    ep: &EndpointId,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> StoreResult<u64> {
+pub fn recover(c: &Connection, scope: &Recovery) -> StoreResult<u64> {
     let n = c.execute(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4, due_at = ?4, \
          trigger = 'manual', updated_at = ?4, lease_owner = NULL \
-         WHERE endpoint_id = ?1 AND status = 'failed' AND created_at >= ?2 AND created_at < ?3",
-        params![ep.as_str(), to_ms(since), to_ms(until), to_ms(Utc::now())],
+         WHERE endpoint_id = ?1 AND status = ?5 AND created_at >= ?2 AND created_at < ?3",
+        params![
+            scope.endpoint.as_str(),
+            to_ms(scope.since),
+            to_ms(scope.until),
+            to_ms(scope.at),
+            scope.from.as_str()
+        ],
     )?;
     Ok(n as u64)
 }
@@ -153,9 +154,7 @@ pub fn record(c: &Connection, outcomes: &[AttemptOutcome], owner: &str) -> Store
         ])?;
         if let Some((ep_id, reason)) = &o.disable_endpoint {
             if let Some(mut ep) = get_endpoint(c, ep_id)? {
-                ep.enabled = false;
-                ep.disabled_reason = Some(reason.clone());
-                ep.updated_at = Utc::now();
+                ep.disable(reason, Utc::now());
                 update_endpoint(c, &ep)?;
             }
         }

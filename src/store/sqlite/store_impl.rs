@@ -11,7 +11,7 @@ use crate::domain::{
 };
 use crate::store::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job,
-    Lease, Page, Published, Store, StoreResult,
+    Lease, Page, Published, Recovery, Store, StoreResult,
 };
 
 #[async_trait]
@@ -167,15 +167,9 @@ impl Store for SqliteStore {
         self.write(move |c| deliveries::resend(c, &app, &id, lease_until, &owner))
             .await
     }
-    async fn recover(
-        &self,
-        ep: &EndpointId,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        let ep = ep.clone();
-        self.write(move |c| deliveries::recover(c, &ep, since, until))
-            .await
+    async fn recover(&self, scope: &Recovery) -> StoreResult<u64> {
+        let scope = scope.clone();
+        self.write(move |c| deliveries::recover(c, &scope)).await
     }
 
     async fn claim_due(

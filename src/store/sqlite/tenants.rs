@@ -216,8 +216,8 @@ pub fn delete_endpoint(c: &Connection, id: &EndpointId) -> StoreResult<bool> {
     let id = id.as_str();
     // Deliveries still waiting are cancelled, not left pending forever.
     c.execute(
-        "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, due_at = 0 \
-         WHERE endpoint_id = ?1 AND status IN ('pending', 'delivering')",
+        "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, due_at = 0, \
+         lease_owner = NULL WHERE endpoint_id = ?1 AND status = 'pending'",
         [id],
     )?;
     Ok(c.execute("DELETE FROM endpoints WHERE id = ?1", [id])? > 0)
