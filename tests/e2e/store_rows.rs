@@ -1,4 +1,4 @@
-//! The store suite, part four: stored values that do not parse are refused by name, never
+//! The store suite: stored values that do not parse are refused by name, never
 //! read back as a default.
 
 use herald::domain::DeliveryStatus;

@@ -10,12 +10,12 @@ use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
-    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job,
-    Lease, Page, Published, Recovery, Store, StoreError, StoreResult,
+    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
+    EventQuery, Exclusive, Job, Lease, Page, Published, Recovery, StoreError, StoreResult, Tenants,
 };
 
 #[async_trait]
-impl Store for PgStore {
+impl Tenants for PgStore {
     async fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
         tenants::meta_get(&self.pool, key).await
     }
@@ -94,6 +94,14 @@ impl Store for PgStore {
         tenants::delete_endpoint(&self.pool, id).await
     }
 
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventLog for PgStore {
     async fn publish(
         &self,
         app: &AppId,
@@ -130,6 +138,10 @@ impl Store for PgStore {
     ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>> {
         deliveries::get(&self.pool, app, id).await
     }
+}
+
+#[async_trait]
+impl DeliveryQueue for PgStore {
     async fn resend(
         &self,
         app: &AppId,
@@ -175,9 +187,5 @@ impl Store for PgStore {
     }
     async fn pending_count(&self) -> StoreResult<u64> {
         deliveries::pending_count(&self.pool).await
-    }
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
     }
 }

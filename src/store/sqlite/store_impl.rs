@@ -10,12 +10,12 @@ use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
-    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job,
-    Lease, Page, Published, Recovery, Store, StoreResult,
+    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
+    EventQuery, Exclusive, Job, Lease, Page, Published, Recovery, StoreResult, Tenants,
 };
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Tenants for SqliteStore {
     async fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
         let key = key.to_owned();
         self.read(move |c| tenants::meta_get(c, &key)).await
@@ -113,6 +113,14 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+}
+
+#[async_trait]
+impl EventLog for SqliteStore {
     async fn publish(
         &self,
         app: &AppId,
@@ -157,6 +165,10 @@ impl Store for SqliteStore {
         let (app, id) = (app.clone(), id.clone());
         self.read(move |c| deliveries::get(c, &app, &id)).await
     }
+}
+
+#[async_trait]
+impl DeliveryQueue for SqliteStore {
     async fn resend(
         &self,
         app: &AppId,
@@ -214,9 +226,5 @@ impl Store for SqliteStore {
     }
     async fn pending_count(&self) -> StoreResult<u64> {
         self.read(deliveries::pending_count).await
-    }
-    async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
-            .await
     }
 }

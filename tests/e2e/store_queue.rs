@@ -1,4 +1,4 @@
-//! The store suite, part two: how dispatchers share work through the store. Claims, leases
+//! The store suite: the `DeliveryQueue`, how dispatchers share work through the store. Claims, leases
 //! and their expiry, renewal, per-room ordering, write-backs, resends and recoveries; two
 //! store handles on one database stand for two processes.
 

@@ -1,0 +1,149 @@
+//! The store's three parts, each a trait both backends implement: tenants and their
+//! configuration, the event log, and the delivery queue. A caller names the part it needs;
+//! `Store` is all three.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{
+    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job,
+    Lease, Page, Published, Recovery, StoreResult,
+};
+use crate::domain::{
+    App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
+};
+
+/// Apps, their keys, event types and endpoints, and the few values and locks the processes
+/// sharing a database agree on.
+#[async_trait]
+pub trait Tenants: Send + Sync {
+    async fn meta_get(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Stores `value` under `key` unless a value is already there, and answers the stored
+    /// value: of several processes initialising one key at once, the first one wins.
+    async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String>;
+    /// Waits until no other process on this database holds the lock named `name`, then
+    /// holds it until the answer is dropped (or the process dies). For start-up work that
+    /// two processes starting together must not both do, such as creating static endpoints.
+    async fn exclusive(&self, name: &str) -> StoreResult<Exclusive>;
+
+    async fn create_app(&self, app: &App) -> StoreResult<()>;
+    async fn get_app(&self, id: &AppId) -> StoreResult<Option<App>>;
+    async fn list_apps(&self, page: &Page) -> StoreResult<Vec<App>>;
+    async fn update_app(&self, app: &App) -> StoreResult<()>;
+    /// Deletes the app and everything it owns.
+    async fn delete_app(&self, id: &AppId) -> StoreResult<bool>;
+
+    async fn create_key(&self, key: &ApiKey) -> StoreResult<()>;
+    async fn find_key(&self, token_hash: &str) -> StoreResult<Option<ApiKey>>;
+    async fn delete_key(&self, app: &AppId, id: &KeyId) -> StoreResult<bool>;
+
+    async fn create_event_type(&self, app: &AppId, def: &CustomEventType) -> StoreResult<()>;
+    async fn list_event_types(&self, app: &AppId) -> StoreResult<Vec<CustomEventType>>;
+
+    async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()>;
+    async fn get_endpoint(&self, id: &EndpointId) -> StoreResult<Option<Endpoint>>;
+    async fn list_endpoints(&self, app: &AppId, page: &Page) -> StoreResult<Vec<Endpoint>>;
+    async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()>;
+    async fn delete_endpoint(&self, id: &EndpointId) -> StoreResult<bool>;
+
+    /// Answers when the database does (for readiness).
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// What was published and what became of it: events, their deliveries and every attempt,
+/// for the API to show. Publishing writes an event and its fan-out in one transaction.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Writes events and their fan-out atomically: all of `events` or none. The deliveries
+    /// `lease` covers are created leased to this process, for the in-memory fast path.
+    async fn publish(
+        &self,
+        app: &AppId,
+        events: Vec<Event>,
+        lease: &Lease,
+    ) -> StoreResult<Vec<Published>>;
+    async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>>;
+    async fn list_events(
+        &self,
+        app: &AppId,
+        q: &EventQuery,
+        page: &Page,
+    ) -> StoreResult<Vec<Event>>;
+
+    async fn list_deliveries(
+        &self,
+        app: &AppId,
+        q: &DeliveryQuery,
+        page: &Page,
+    ) -> StoreResult<Vec<Delivery>>;
+    async fn get_delivery(
+        &self,
+        app: &AppId,
+        id: &DeliveryId,
+    ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>>;
+}
+
+/// The deliveries waiting to be attempted, and the leases that keep two dispatchers from
+/// sending the same one.
+///
+/// The lease protocol:
+/// - A dispatcher takes a pending delivery into memory only under a lease: created leased by
+///   `publish` (see [`Lease`]), or taken by `claim_due` (due, unleased, and for an ordered
+///   delivery the head of its room by `seq`). A leased delivery is not claimable by anyone
+///   until the lease ends.
+/// - The holder renews its leases (`renew_leases`) while it lives, gives back what it will
+///   not send (`release`, at its scheduled time), and ends a lease by writing the outcome
+///   (`record_attempts`), which may keep it leased for an ordered retry held in memory.
+/// - A lease that is not renewed expires; any dispatcher may then claim the delivery again
+///   (take-over). On a single-owner store every lease left at start is from a previous run
+///   and is released (`release_leases`).
+/// - What a lease guarantees: while it lasts, no other dispatcher claims the delivery. What
+///   it does not: that the holder is alive, or that a request it started did not reach the
+///   receiver before it died; a taken-over delivery may be sent twice, which receivers
+///   de-duplicate by the delivery id. Delivery is at least once.
+#[async_trait]
+pub trait DeliveryQueue: Send + Sync {
+    /// Puts a delivery back to `pending`, due now, whatever its state; returns its job.
+    async fn resend(
+        &self,
+        app: &AppId,
+        id: &DeliveryId,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>>;
+    /// Re-queues what `scope` names; answers how many deliveries it re-queued.
+    async fn recover(&self, scope: &Recovery) -> StoreResult<u64>;
+
+    /// Leases due, unleased pending deliveries until `lease_until`: of each endpoint at most
+    /// its room in `claim` (earliest due first, a room's head only), `claim.limit` in all.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        claim: &Claim,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>>;
+    /// Whether an earlier delivery with the job's ordering key is still pending (the job
+    /// must wait for it).
+    async fn blocked(&self, job: &Job) -> StoreResult<bool>;
+    /// Gives a delivery held in memory back to the store, claimable at its scheduled time.
+    async fn release(&self, id: &DeliveryId) -> StoreResult<()>;
+    /// Run at start: a store with a single owner (SQLite) releases every lease, since any
+    /// lease left is from a previous run; a shared store keeps them, as other processes may
+    /// be alive, and leaves them to expire.
+    async fn release_leases(&self) -> StoreResult<u64>;
+    /// Run at a graceful stop: gives back what this process still holds, so that other
+    /// processes (or the next run) take it at once rather than when its lease ends.
+    async fn release_own_leases(&self) -> StoreResult<u64>;
+    /// Extends this process's leases on `ids` (deliveries it holds in memory) to `until`;
+    /// answers how many of them it holds. A shared store may renew all of them at once.
+    async fn renew_leases(&self, ids: &[DeliveryId], until: DateTime<Utc>) -> StoreResult<u64>;
+    /// Fires when another process left claimable work in a shared store (PostgreSQL
+    /// `LISTEN/NOTIFY`); `None` when only this process writes.
+    fn work_signal(&self) -> Option<Arc<tokio::sync::Notify>> {
+        None
+    }
+    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()>;
+    /// Counts of pending deliveries (for readiness and metrics).
+    async fn pending_count(&self) -> StoreResult<u64>;
+}
