@@ -55,7 +55,7 @@ fn metrics_handle() -> PrometheusHandle {
 /// printed once.
 async fn admin_hash(settings: &Settings, store: &dyn Store) -> anyhow::Result<[u8; 32]> {
     if let Some(token) = &settings.admin_token {
-        return Ok(auth::hash_token(token));
+        return Ok(auth::hash_token(token.expose()));
     }
     if let Some(stored) = store.meta_get(ADMIN_HASH_KEY).await? {
         return parse_hash(&stored);
@@ -89,7 +89,7 @@ fn parse_hash(hex: &str) -> anyhow::Result<[u8; 32]> {
 }
 
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
-    let store = store::open(&settings.database_url)
+    let store = store::open(settings.database_url.expose())
         .await
         .with_context(|| format!("opening the database {}", settings.database_url))?;
     let admin_hash = admin_hash(&settings, store.as_ref()).await?;

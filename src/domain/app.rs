@@ -64,11 +64,20 @@ impl Preset {
 
 /// The credentials a LiveKit or plugNmeet server signs its webhooks with, so Herald can accept
 /// them on `POST /v1/apps/{app}/ingest/livekit`. The secret is never shown.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LivekitIngest {
     pub api_key: String,
     #[serde(skip_serializing)]
     pub api_secret: String,
+}
+
+impl std::fmt::Debug for LivekitIngest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LivekitIngest")
+            .field("api_key", &self.api_key)
+            .field("api_secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Inbound adapters configured on an app.

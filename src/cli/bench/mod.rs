@@ -103,7 +103,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let cfg = Config {
                 listen: "127.0.0.1:0".into(),
                 database_url: db,
-                admin_token: Some(token.clone()),
+                admin_token: Some(crate::config::Secret::new(token.clone())),
                 allow_destinations: vec!["127.0.0.0/8".into()],
                 ..Config::default()
             };
