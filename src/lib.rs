@@ -25,3 +25,4 @@ pub mod formats;
 pub mod ingest;
 pub mod server;
 pub mod store;
+pub mod telemetry;

@@ -115,6 +115,7 @@ impl FromRequestParts<AppState> for Scoped {
             .ok_or_else(|| ApiError::NotFound("app".into()))?;
         let not_found = || ApiError::NotFound(format!("app '{raw}'"));
         let id = AppId::parse(&raw).map_err(|_| not_found())?;
+        super::trace::record_app(&id);
         if let Caller::App(own) = &caller {
             if *own != id {
                 return Err(not_found());

@@ -28,6 +28,7 @@ pub mod ops;
 pub mod pagination;
 pub mod provision;
 pub mod serve;
+mod trace;
 
 use std::sync::Arc;
 
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(ops::method_not_allowed);
     if !state.settings.role.serves_api() {
         return ops
+            .layer(axum::middleware::from_fn(trace::span))
             .layer(axum::middleware::from_fn(head_limits::enforce))
             .with_state(state);
     }
@@ -127,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         );
     ops.nest("/v1", v1)
         .route("/openapi.json", get(openapi::serve))
+        .layer(axum::middleware::from_fn(trace::span))
         .layer(axum::middleware::from_fn(head_limits::enforce))
         .with_state(state)
 }

@@ -4,7 +4,6 @@ use std::path::Path;
 
 use clap::Args;
 use figment::providers::Serialized;
-use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, Settings};
 
@@ -56,20 +55,10 @@ pub fn settings(
     cfg.validate()
 }
 
-pub fn init_logs(json: bool) {
-    let filter = EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
-}
-
 pub async fn run(file: &Path, args: ServeArgs) -> anyhow::Result<()> {
     let settings = settings(file, args.listen, &args.db, args.role, args.log_json)?;
-    init_logs(settings.log_json);
-    crate::server::serve(settings).await
+    let telemetry = crate::telemetry::init(settings.log_json, settings.otlp_endpoint.as_deref())?;
+    let result = crate::server::serve(settings).await;
+    telemetry.shutdown().await;
+    result
 }

@@ -56,6 +56,9 @@ pub struct Config {
     /// Client connections open at once at most (lowered to three quarters of the
     /// open-file limit); at the bound the longest-stalled connection is closed.
     pub max_connections: usize,
+    /// Where to send spans over OTLP/HTTP (protobuf), e.g. `http://127.0.0.1:4318/v1/traces`;
+    /// none are sent when empty.
+    pub otlp_endpoint: String,
     /// Endpoints created, or brought up to date, at every start.
     pub static_endpoints: Vec<StaticEndpoint>,
 }
@@ -92,6 +95,7 @@ impl Default for Config {
             http_idle_timeout_s: 60,
             http_body_timeout_s: 30,
             max_connections: 10_000,
+            otlp_endpoint: String::new(),
             static_endpoints: Vec::new(),
         }
     }

@@ -112,6 +112,7 @@ pub struct Settings {
     pub dispatch_window: usize,
     pub shutdown_grace_s: u64,
     pub http: crate::api::serve::Limits,
+    pub otlp_endpoint: Option<String>,
     pub static_endpoints: Vec<StaticEndpoint>,
 }
 
@@ -168,7 +169,20 @@ impl Config {
                 body_timeout: Duration::from_secs(self.http_body_timeout_s.clamp(1, 3600)),
                 max_connections: self.max_connections.max(1),
             },
+            otlp_endpoint: otlp_endpoint(&self.otlp_endpoint)?,
             static_endpoints: self.static_endpoints,
         })
+    }
+}
+
+fn otlp_endpoint(raw: &str) -> anyhow::Result<Option<String>> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match url::Url::parse(raw) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(Some(raw.to_owned())),
+        _ => anyhow::bail!(
+            "otlp_endpoint: '{raw}' is not an http(s) URL like http://127.0.0.1:4318/v1/traces"
+        ),
     }
 }

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
+use tracing::Instrument;
 
 use super::client::Response;
 use super::{outcome, Dispatcher};
@@ -35,8 +36,34 @@ impl Drop for InProgress {
     }
 }
 
-/// Sends one request for `job` and turns the answer into an outcome.
+/// Sends one request for `job` and turns the answer into an outcome, in a span `attempt`
+/// that says which delivery, endpoint and attempt it was, and what came of it.
 pub async fn send(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptOutcome {
+    let span = tracing::info_span!(
+        "attempt",
+        otel.kind = "client",
+        delivery = %job.delivery_id,
+        event = %job.event.id,
+        endpoint = %job.endpoint_id,
+        attempt = i64::from(job.attempt_count + 1),
+        outcome = tracing::field::Empty,
+        error_kind = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let out = attempt(dispatcher, ep, job).instrument(span.clone()).await;
+    span.record("outcome", out.status.as_str());
+    if let Some(a) = &out.attempt {
+        if let Some(code) = a.status_code {
+            span.record("http.response.status_code", i64::from(code));
+        }
+        if let Some(kind) = a.error_kind {
+            span.record("error_kind", kind.as_str());
+        }
+    }
+    out
+}
+
+async fn attempt(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptOutcome {
     let Some(format) = format_for(ep.format) else {
         return outcome::abandoned(job);
     };

@@ -23,4 +23,5 @@ mod store;
 mod store_log;
 mod store_queue;
 mod store_rows;
+mod telemetry;
 mod validation;
