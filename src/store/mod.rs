@@ -10,6 +10,7 @@
 
 mod doc;
 mod error;
+mod filter;
 mod lease;
 pub mod postgres;
 mod rows;

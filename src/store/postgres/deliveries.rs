@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::rows::job;
-use super::rows::{self, event_cols, fetch_filtered, Filter, ATTEMPT_COLS, DELIVERY_COLS};
+use super::rows::{self, event_cols, fetch_filtered, ATTEMPT_COLS, DELIVERY_COLS};
 use crate::domain::{AppId, Attempt, Delivery, DeliveryId};
+use crate::store::filter::{self, Dialect};
 use crate::store::rows::JOBS;
 use crate::store::{to_ms, DeliveryQuery, Job, Page, Recovery, StoreResult};
 
@@ -15,21 +16,7 @@ pub async fn list(
     q: &DeliveryQuery,
     page: &Page,
 ) -> StoreResult<Vec<Delivery>> {
-    let mut filter = Filter::default();
-    filter.eq("app_id", app.as_str());
-    if let Some(ep) = &q.endpoint {
-        filter.eq("endpoint_id", ep.as_str());
-    }
-    if let Some(ev) = &q.event {
-        filter.eq("event_id", ev.as_str());
-    }
-    if let Some(status) = q.status {
-        filter.eq("status", status.as_str());
-    }
-    for (k, v) in &q.labels {
-        filter.label(k, v);
-    }
-    let (tail, params) = filter.page(page);
+    let (tail, params) = filter::deliveries(Dialect::Postgres, app, q, page);
     let sql = format!("SELECT {DELIVERY_COLS} FROM deliveries{tail}");
     Ok(fetch_filtered(pool, &sql, params, rows::delivery).await?)
 }

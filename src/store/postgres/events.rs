@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use sqlx::{PgConnection, PgPool};
 
-use super::rows::{self, event_cols, fetch_filtered, Filter};
+use super::rows::{self, event_cols, fetch_filtered};
 use super::tenants::enabled_endpoints;
 use crate::domain::{fan_out, AppId, Endpoint, Event, EventId, IdempotencyKey};
+use crate::store::filter::{self, Dialect};
 use crate::store::{to_ms, EventQuery, Job, Lease, LeasePlanner, Page, Published, StoreResult};
 
 pub(super) async fn find_by_key(
@@ -162,15 +163,7 @@ pub async fn list_events(
     q: &EventQuery,
     page: &Page,
 ) -> StoreResult<Vec<Event>> {
-    let mut filter = Filter::default();
-    filter.eq("app_id", app.as_str());
-    if let Some(t) = &q.event_type {
-        filter.eq("type", t.clone());
-    }
-    for (k, v) in &q.labels {
-        filter.label(k, v);
-    }
-    let (tail, params) = filter.page(page);
+    let (tail, params) = filter::events(Dialect::Postgres, app, q, page);
     let sql = format!("SELECT {} FROM events e{tail}", event_cols("e"));
     Ok(fetch_filtered(pool, &sql, params, rows::event).await?)
 }

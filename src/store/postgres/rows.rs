@@ -6,7 +6,6 @@ use sqlx::{Column, Row, TypeInfo};
 
 pub use crate::store::rows::{app, attempt, delivery, endpoint, event, job};
 use crate::store::rows::{select, Cells, Corrupt, Table, EVENTS};
-use crate::store::Page;
 
 pub const APP_COLS: &str = "id, name, preset, metadata, created_at, updated_at, ingest";
 pub const ENDPOINT_COLS: &str = "id, app_id, enabled, doc, created_at, updated_at";
@@ -48,44 +47,6 @@ impl Cells for PgRow {
             index: i.to_string(),
             source: Box::new(corrupt),
         }
-    }
-}
-
-/// Builds `WHERE` clauses with `$n` parameters (all text) for the list queries.
-#[derive(Default)]
-pub struct Filter {
-    clauses: Vec<String>,
-    pub params: Vec<String>,
-}
-
-impl Filter {
-    pub fn eq(&mut self, column: &str, value: impl Into<String>) {
-        self.params.push(value.into());
-        self.clauses
-            .push(format!("{column} = ${}", self.params.len()));
-    }
-
-    /// `labels.<key> = value`, both as parameters.
-    pub fn label(&mut self, key: &str, value: &str) {
-        self.params.push(key.to_owned());
-        self.params.push(value.to_owned());
-        let n = self.params.len();
-        self.clauses.push(format!("labels ->> ${} = ${n}", n - 1));
-    }
-
-    /// Newest first, strictly before the cursor; returns the `WHERE ... ORDER ... LIMIT` tail.
-    pub fn page(mut self, page: &Page) -> (String, Vec<String>) {
-        if let Some(before) = &page.before {
-            self.params.push(before.clone());
-            self.clauses.push(format!("id < ${}", self.params.len()));
-        }
-        let mut sql = String::new();
-        if !self.clauses.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&self.clauses.join(" AND "));
-        }
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", page.limit.max(1)));
-        (sql, self.params)
     }
 }
 

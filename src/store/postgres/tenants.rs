@@ -2,8 +2,9 @@
 
 use sqlx::{PgConnection, PgPool, Row};
 
-use super::rows::{self, fetch_filtered, Filter, APP_COLS, ENDPOINT_COLS};
+use super::rows::{self, fetch_filtered, APP_COLS, ENDPOINT_COLS};
 use crate::domain::{App, AppId, Endpoint, EndpointId, EventTypeName, KeyId};
+use crate::store::filter::{self, Dialect, APP_OWNED};
 use crate::store::{
     from_ms, to_ms, ApiKey, CustomEventType, EndpointDoc, Page, StoreError, StoreResult,
 };
@@ -71,7 +72,7 @@ pub async fn get_app(pool: &PgPool, id: &AppId) -> StoreResult<Option<App>> {
 }
 
 pub async fn list_apps(pool: &PgPool, page: &Page) -> StoreResult<Vec<App>> {
-    let (tail, params) = Filter::default().page(page);
+    let (tail, params) = filter::apps(Dialect::Postgres, page);
     let sql = format!("SELECT {APP_COLS} FROM apps{tail}");
     Ok(fetch_filtered(pool, &sql, params, rows::app).await?)
 }
@@ -84,13 +85,7 @@ pub async fn delete_app(pool: &PgPool, id: &AppId) -> StoreResult<bool> {
     .bind(id.as_str())
     .execute(&mut *tx)
     .await?;
-    for table in [
-        "deliveries",
-        "events",
-        "endpoints",
-        "event_types",
-        "api_keys",
-    ] {
+    for table in APP_OWNED {
         sqlx::query(&format!("DELETE FROM {table} WHERE app_id = $1"))
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -230,9 +225,7 @@ pub async fn get_endpoint(c: &mut PgConnection, id: &EndpointId) -> StoreResult<
 }
 
 pub async fn list_endpoints(pool: &PgPool, app: &AppId, page: &Page) -> StoreResult<Vec<Endpoint>> {
-    let mut filter = Filter::default();
-    filter.eq("app_id", app.as_str());
-    let (tail, params) = filter.page(page);
+    let (tail, params) = filter::endpoints(Dialect::Postgres, app, page);
     let sql = format!("SELECT {ENDPOINT_COLS} FROM endpoints{tail}");
     Ok(fetch_filtered(pool, &sql, params, rows::endpoint).await?)
 }

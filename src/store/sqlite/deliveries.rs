@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use super::rows::{self, Filter, ATTEMPT_COLS, DELIVERY_COLS};
+use super::rows::{self, ATTEMPT_COLS, DELIVERY_COLS};
 use super::tenants::{get_endpoint, update_endpoint};
 use crate::domain::{AppId, Attempt, Delivery, DeliveryId};
+use crate::store::filter::{self, Dialect};
 use crate::store::rows::{select, EVENTS, JOBS};
 use crate::store::{to_ms, AttemptOutcome, DeliveryQuery, Job, Page, Recovery, StoreResult};
 
@@ -15,21 +16,7 @@ pub fn list(
     q: &DeliveryQuery,
     page: &Page,
 ) -> StoreResult<Vec<Delivery>> {
-    let mut filter = Filter::default();
-    filter.eq("app_id", app.as_str().to_owned());
-    if let Some(ep) = &q.endpoint {
-        filter.eq("endpoint_id", ep.as_str().to_owned());
-    }
-    if let Some(ev) = &q.event {
-        filter.eq("event_id", ev.as_str().to_owned());
-    }
-    if let Some(status) = q.status {
-        filter.eq("status", status.as_str().to_owned());
-    }
-    for (k, v) in &q.labels {
-        filter.label(k, v);
-    }
-    let (tail, params) = filter.page(page);
+    let (tail, params) = filter::deliveries(Dialect::Sqlite, app, q, page);
     let sql = format!("SELECT {DELIVERY_COLS} FROM deliveries{tail}");
     let mut stmt = c.prepare(&sql)?;
     let found = stmt

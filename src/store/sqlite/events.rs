@@ -6,8 +6,9 @@ use std::sync::Arc;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::fanout::FanoutCache;
-use super::rows::{self, Filter, EVENT_COLS};
+use super::rows::{self, EVENT_COLS};
 use crate::domain::{fan_out, AppId, Event, EventId, IdempotencyKey};
+use crate::store::filter::{self, Dialect};
 use crate::store::{to_ms, EventQuery, Job, Lease, Page, Published, StoreResult};
 
 fn find_by_key(c: &Connection, app: &AppId, key: &IdempotencyKey) -> StoreResult<Option<Event>> {
@@ -120,15 +121,7 @@ pub fn list_events(
     q: &EventQuery,
     page: &Page,
 ) -> StoreResult<Vec<Event>> {
-    let mut filter = Filter::default();
-    filter.eq("app_id", app.as_str().to_owned());
-    if let Some(t) = &q.event_type {
-        filter.eq("type", t.clone());
-    }
-    for (k, v) in &q.labels {
-        filter.label(k, v);
-    }
-    let (tail, params) = filter.page(page);
+    let (tail, params) = filter::events(Dialect::Sqlite, app, q, page);
     let sql = format!("SELECT {EVENT_COLS} FROM events{tail}");
     let mut stmt = c.prepare(&sql)?;
     let events = stmt

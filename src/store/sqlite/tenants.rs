@@ -2,8 +2,9 @@
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use super::rows::{self, Filter, APP_COLS, ENDPOINT_COLS};
+use super::rows::{self, APP_COLS, ENDPOINT_COLS};
 use crate::domain::{App, AppId, Endpoint, EndpointId, EventTypeName, KeyId};
+use crate::store::filter::{self, Dialect, APP_OWNED};
 use crate::store::{to_ms, ApiKey, CustomEventType, EndpointDoc, Page, StoreError, StoreResult};
 
 pub fn meta_get(c: &Connection, key: &str) -> StoreResult<Option<String>> {
@@ -59,7 +60,7 @@ pub fn get_app(c: &Connection, id: &AppId) -> StoreResult<Option<App>> {
 }
 
 pub fn list_apps(c: &Connection, page: &Page) -> StoreResult<Vec<App>> {
-    let (tail, params) = Filter::default().page(page);
+    let (tail, params) = filter::apps(Dialect::Sqlite, page);
     let sql = format!("SELECT {APP_COLS} FROM apps{tail}");
     let mut stmt = c.prepare(&sql)?;
     let apps = stmt
@@ -74,13 +75,7 @@ pub fn delete_app(c: &Connection, id: &AppId) -> StoreResult<bool> {
         "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE app_id = ?1)",
         [id],
     )?;
-    for table in [
-        "deliveries",
-        "events",
-        "endpoints",
-        "event_types",
-        "api_keys",
-    ] {
+    for table in APP_OWNED {
         c.execute(&format!("DELETE FROM {table} WHERE app_id = ?1"), [id])?;
     }
     Ok(c.execute("DELETE FROM apps WHERE id = ?1", [id])? > 0)
@@ -191,9 +186,7 @@ pub fn get_endpoint(c: &Connection, id: &EndpointId) -> StoreResult<Option<Endpo
 }
 
 pub fn list_endpoints(c: &Connection, app: &AppId, page: &Page) -> StoreResult<Vec<Endpoint>> {
-    let mut filter = Filter::default();
-    filter.eq("app_id", app.as_str().to_owned());
-    let (tail, params) = filter.page(page);
+    let (tail, params) = filter::endpoints(Dialect::Sqlite, app, page);
     let sql = format!("SELECT {ENDPOINT_COLS} FROM endpoints{tail}");
     let mut stmt = c.prepare(&sql)?;
     let eps = stmt
