@@ -8,6 +8,7 @@
 //! that leave work for others `NOTIFY` them, and each process `LISTEN`s, so an API-only
 //! node's publish starts a dispatcher elsewhere at once rather than at its next poll.
 
+mod batch;
 mod deliveries;
 mod events;
 mod leases;

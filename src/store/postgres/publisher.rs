@@ -15,10 +15,11 @@ use std::sync::Arc;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::batch::insert_all;
 use super::events::{self, find_by_key};
 use super::tenants::enabled_endpoints;
 use crate::domain::{fan_out, AppId, Endpoint, Event};
-use crate::store::{to_ms, Job, Lease, Published, StoreError, StoreResult};
+use crate::store::{Job, Lease, Published, StoreError, StoreResult};
 
 /// Most events in one group; a single larger batch is written alone.
 const MAX_EVENTS: usize = 2000;
@@ -139,8 +140,40 @@ async fn write(
             endpoints.insert(&r.app, found);
         }
     }
-    // Every event's deliveries, as if it were new; the statement drops those of events that
-    // an idempotency key makes duplicates.
+    let (mut planned, rows, notify) = plan(group, &endpoints, owner);
+    let all: Vec<&Event> = group.iter().flat_map(|r| &r.events).collect();
+    let inserted = insert_all(&mut c, &all, &rows).await?;
+    for job in planned.iter_mut().flatten().flat_map(|p| &mut p.jobs) {
+        job.seq = inserted
+            .get(job.delivery_id.as_str())
+            .copied()
+            .flatten()
+            .unwrap_or_default();
+    }
+    if notify {
+        // Deliveries left for any process to claim (this one's window was full).
+        let _ = super::notify_work(&mut c).await;
+    }
+    let mut answers = Vec::with_capacity(group.len());
+    for (r, mut out) in group.iter().zip(planned) {
+        answers.push(
+            originals(&mut c, &r.app, &mut out, &inserted)
+                .await
+                .map(|()| out),
+        );
+    }
+    Ok(answers)
+}
+
+/// Every event's deliveries, as if it were new (the statement drops those of events that an
+/// idempotency key makes duplicates): the answers to give, the rows to write, and whether
+/// any delivery is left for other processes to claim.
+#[expect(clippy::type_complexity, reason = "a private step's three results")]
+fn plan<'g>(
+    group: &'g [Request],
+    endpoints: &HashMap<&AppId, Vec<Endpoint>>,
+    owner: &'g str,
+) -> (Vec<Vec<Published>>, Vec<(Job, Option<&'g str>)>, bool) {
     let mut planned: Vec<Vec<Published>> = Vec::with_capacity(group.len());
     let mut rows: Vec<(Job, Option<&str>)> = Vec::new();
     let mut notify = false;
@@ -167,28 +200,7 @@ async fn write(
         }
         planned.push(out);
     }
-    let all: Vec<&Event> = group.iter().flat_map(|r| &r.events).collect();
-    let inserted = insert_all(&mut c, &all, &rows).await?;
-    for job in planned.iter_mut().flatten().flat_map(|p| &mut p.jobs) {
-        job.seq = inserted
-            .get(job.delivery_id.as_str())
-            .copied()
-            .flatten()
-            .unwrap_or_default();
-    }
-    if notify {
-        // Deliveries left for any process to claim (this one's window was full).
-        let _ = super::notify_work(&mut c).await;
-    }
-    let mut answers = Vec::with_capacity(group.len());
-    for (r, mut out) in group.iter().zip(planned) {
-        answers.push(
-            originals(&mut c, &r.app, &mut out, &inserted)
-                .await
-                .map(|()| out),
-        );
-    }
-    Ok(answers)
+    (planned, rows, notify)
 }
 
 /// Replaces each event that was not written (its idempotency key was taken) by the
@@ -212,100 +224,4 @@ async fn originals(
         *p = Published::duplicate(original);
     }
     Ok(())
-}
-
-/// Inserts the events and the deliveries of those that were new in one statement, the
-/// deliveries in the order given (their `seq` order). Answers the ids of the events written
-/// (an event whose idempotency key is taken is not, nor are its deliveries), and of the
-/// deliveries written, with their `seq`.
-async fn insert_all(
-    c: &mut PgConnection,
-    all: &[&Event],
-    rows: &[(Job, Option<&str>)],
-) -> StoreResult<HashMap<String, Option<i64>>> {
-    let written: Vec<(String, Option<i64>)> = sqlx::query_as(
-        "WITH ev AS (INSERT INTO events (id, app_id, type, data, labels, occurred_at, \
-           idempotency_key, created_at, metadata, ordering_key) \
-           SELECT id, app, ty, data, labels::jsonb, occurred, key, created, meta, okey \
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
-           $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[]) WITH ORDINALITY \
-           AS e(id, app, ty, data, labels, occurred, key, created, meta, okey, n) ORDER BY n \
-           ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
-           RETURNING id), \
-         dl AS (INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, \
-           attempt_count, next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, \
-           created_at, updated_at) \
-           SELECT id, app, evt, ep, 'pending', 0, NULL, created, owner, 'scheduled', \
-           labels::jsonb, okey, created, created \
-           FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], \
-           $16::text[], $17::text[], $18::text[]) WITH ORDINALITY \
-           AS d(id, app, evt, ep, created, owner, labels, okey, n) \
-           WHERE d.evt IN (SELECT id FROM ev) ORDER BY n RETURNING id, seq) \
-         SELECT id, NULL::bigint FROM ev UNION ALL SELECT id, seq FROM dl",
-    )
-    .bind(all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())
-    .bind(all.iter().map(|e| e.app_id.as_str()).collect::<Vec<_>>())
-    .bind(
-        all.iter()
-            .map(|e| e.event_type.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(all.iter().map(|e| e.data.as_str()).collect::<Vec<_>>())
-    .bind(all.iter().map(|e| e.labels.to_json()).collect::<Vec<_>>())
-    .bind(all.iter().map(|e| to_ms(e.occurred_at)).collect::<Vec<_>>())
-    .bind(
-        all.iter()
-            .map(|e| e.idempotency_key.as_ref().map(|k| k.as_str()))
-            .collect::<Vec<_>>(),
-    )
-    .bind(all.iter().map(|e| to_ms(e.created_at)).collect::<Vec<_>>())
-    .bind(
-        all.iter()
-            .map(|e| e.metadata.as_ref().map(|m| m.to_string()))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        all.iter()
-            .map(|e| e.ordering_key.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
-            .map(|(j, _)| j.delivery_id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
-            .map(|(j, _)| j.event.app_id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
-            .map(|(j, _)| j.event.id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
-            .map(|(j, _)| j.endpoint_id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
-            .map(|(j, _)| to_ms(j.event.created_at))
-            .collect::<Vec<_>>(),
-    )
-    .bind(rows.iter().map(|(_, owner)| *owner).collect::<Vec<_>>())
-    .bind(
-        rows.iter()
-            .map(|(j, _)| j.event.labels.to_json())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
-            .map(|(j, _)| j.ordering_key.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .fetch_all(c)
-    .await?;
-    Ok(written.into_iter().collect())
 }

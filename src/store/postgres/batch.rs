@@ -1,0 +1,70 @@
+//! The one statement that writes a publish group: its events, and the deliveries of those
+//! that were new, each column bound as an array.
+
+use std::collections::HashMap;
+
+use sqlx::PgConnection;
+
+use crate::domain::Event;
+use crate::store::{to_ms, Job, StoreResult};
+
+const INSERT_ALL: &str = "WITH ev AS (INSERT INTO events (id, app_id, type, data, labels, \
+       occurred_at, idempotency_key, created_at, metadata, ordering_key) \
+       SELECT id, app, ty, data, labels::jsonb, occurred, key, created, meta, okey \
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+       $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[]) WITH ORDINALITY \
+       AS e(id, app, ty, data, labels, occurred, key, created, meta, okey, n) ORDER BY n \
+       ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
+       RETURNING id), \
+     dl AS (INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, \
+       attempt_count, next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, \
+       created_at, updated_at) \
+       SELECT id, app, evt, ep, 'pending', 0, NULL, created, owner, 'scheduled', \
+       labels::jsonb, okey, created, created \
+       FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], \
+       $16::text[], $17::text[], $18::text[]) WITH ORDINALITY \
+       AS d(id, app, evt, ep, created, owner, labels, okey, n) \
+       WHERE d.evt IN (SELECT id FROM ev) ORDER BY n RETURNING id, seq) \
+     SELECT id, NULL::bigint FROM ev UNION ALL SELECT id, seq FROM dl";
+
+/// Inserts the events and the deliveries of those that were new in one statement, the
+/// deliveries in the order given (their `seq` order). Answers the ids of the events written
+/// (an event whose idempotency key is taken is not, nor are its deliveries), and of the
+/// deliveries written, with their `seq`.
+pub(super) async fn insert_all(
+    c: &mut PgConnection,
+    all: &[&Event],
+    rows: &[(Job, Option<&str>)],
+) -> StoreResult<HashMap<String, Option<i64>>> {
+    let ev = |f: fn(&Event) -> Option<String>| all.iter().map(|e| f(e)).collect::<Vec<_>>();
+    let ms = |f: fn(&Event) -> i64| all.iter().map(|e| f(e)).collect::<Vec<_>>();
+    let dl = |f: fn(&(Job, Option<&str>)) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let written: Vec<(String, Option<i64>)> = sqlx::query_as(INSERT_ALL)
+        .bind(ev(|e| Some(e.id.to_string())))
+        .bind(ev(|e| Some(e.app_id.to_string())))
+        .bind(ev(|e| Some(e.event_type.as_str().to_owned())))
+        .bind(ev(|e| Some(e.data.as_str().to_owned())))
+        .bind(ev(|e| Some(e.labels.to_json())))
+        .bind(ms(|e| to_ms(e.occurred_at)))
+        .bind(ev(|e| {
+            e.idempotency_key.as_ref().map(|k| k.as_str().to_owned())
+        }))
+        .bind(ms(|e| to_ms(e.created_at)))
+        .bind(ev(|e| e.metadata.as_ref().map(|m| m.to_string())))
+        .bind(ev(|e| e.ordering_key.clone()))
+        .bind(dl(|(j, _)| Some(j.delivery_id.to_string())))
+        .bind(dl(|(j, _)| Some(j.event.app_id.to_string())))
+        .bind(dl(|(j, _)| Some(j.event.id.to_string())))
+        .bind(dl(|(j, _)| Some(j.endpoint_id.to_string())))
+        .bind(
+            rows.iter()
+                .map(|(j, _)| to_ms(j.event.created_at))
+                .collect::<Vec<_>>(),
+        )
+        .bind(dl(|(_, owner)| owner.map(str::to_owned)))
+        .bind(dl(|(j, _)| Some(j.event.labels.to_json())))
+        .bind(dl(|(j, _)| j.ordering_key.clone()))
+        .fetch_all(c)
+        .await?;
+    Ok(written.into_iter().collect())
+}
