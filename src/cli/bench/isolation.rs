@@ -54,8 +54,33 @@ pub async fn run(
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
+    let app = setup(&client, base, token, hook, hang).await?;
+    rec.reset();
+    let started = Instant::now();
+    let url = format!("{base}/v1/apps/{app}/events");
+    publish_all(&client, &url, token, events, rec).await?;
+    let expected = events * ENDPOINTS as u64;
+    wait_delivered(rec, expected, Duration::from_secs(600)).await?;
+    let (p50_ms, p99_ms, max_ms) = rec.latency_ms();
+    Ok(Run {
+        delivered: rec.received.load(Ordering::Relaxed),
+        seconds: started.elapsed().as_secs_f64(),
+        p50_ms,
+        p99_ms,
+        max_ms,
+    })
+}
+
+/// An app with the healthy endpoints, and as many hanging ones when `hang` is given.
+async fn setup(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    hook: &str,
+    hang: Option<SocketAddr>,
+) -> anyhow::Result<String> {
     let app = post(
-        &client,
+        client,
         &format!("{base}/v1/apps"),
         token,
         json!({"name": "isolation", "preset": "standard"}),
@@ -65,7 +90,7 @@ pub async fn run(
     let endpoints = format!("{base}/v1/apps/{app}/endpoints");
     for _ in 0..ENDPOINTS {
         post(
-            &client,
+            client,
             &endpoints,
             token,
             json!({"url": hook, "events": ["*"]}),
@@ -74,7 +99,7 @@ pub async fn run(
         if let Some(hang) = hang {
             let url = format!("http://{hang}/hook");
             post(
-                &client,
+                client,
                 &endpoints,
                 token,
                 json!({"url": url, "events": ["*"]}),
@@ -82,10 +107,19 @@ pub async fn run(
             .await?;
         }
     }
-    rec.reset();
-    let started = Instant::now();
+    Ok(app)
+}
+
+/// Publishes `events` from [`PUBLISHERS`] concurrent clients.
+async fn publish_all(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    events: u64,
+    rec: &Arc<Recorder>,
+) -> anyhow::Result<()> {
     let next = Arc::new(AtomicU64::new(0));
-    let url = Arc::new(format!("{base}/v1/apps/{app}/events"));
+    let url = Arc::new(url.to_owned());
     let mut publishers = Vec::new();
     for _ in 0..PUBLISHERS {
         let (client, url, next, rec) = (
@@ -117,16 +151,7 @@ pub async fn run(
     for p in publishers {
         p.await??;
     }
-    let expected = events * ENDPOINTS as u64;
-    wait_delivered(rec, expected, Duration::from_secs(600)).await?;
-    let (p50_ms, p99_ms, max_ms) = rec.latency_ms();
-    Ok(Run {
-        delivered: rec.received.load(Ordering::Relaxed),
-        seconds: started.elapsed().as_secs_f64(),
-        p50_ms,
-        p99_ms,
-        max_ms,
-    })
+    Ok(())
 }
 
 async fn post(

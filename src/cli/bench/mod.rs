@@ -67,6 +67,40 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let recorder = Recorder::new(origin);
     let receiver = receiver::start(Arc::clone(&recorder)).await?;
     let dir = tempfile_dir()?;
+    let herald = start_herald(&args, &dir).await?;
+    let (bases, token) = (&herald.bases, &herald.token);
+    let target = Target::setup(bases, token, &format!("http://{receiver}/hook")).await?;
+    println!(
+        "herald bench: Herald at {}, receiver at http://{receiver}/hook",
+        bases.join(", ")
+    );
+    println!(
+        "machine: {} cores; herald {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        env!("CARGO_PKG_VERSION")
+    );
+    let hook = format!("http://{receiver}/hook");
+    run_workloads(&args, &target, &recorder, &hook, &bases[0], token).await?;
+    if let Some(s) = herald.server {
+        s.stop().await;
+    }
+    drop(herald.nodes);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// The Herald under test: a URL given, several `herald serve` processes, or one in this
+/// process.
+struct UnderTest {
+    bases: Vec<String>,
+    token: String,
+    server: Option<crate::server::Running>,
+    nodes: Option<nodes::Nodes>,
+}
+
+async fn start_herald(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<UnderTest> {
     let mut nodes = None;
     let (bases, token, server) = match (&args.target, args.processes) {
         (Some(_), Some(_)) => bail!("--target and --processes exclude each other"),
@@ -89,7 +123,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             }
             crate::store::migrate(&db).await?;
             let token = crate::api::auth::new_token("hadm_");
-            let started = nodes::Nodes::start(n, &db, &token, &dir)?;
+            let started = nodes::Nodes::start(n, &db, &token, dir)?;
             let bases = started.urls.clone();
             nodes = Some(started);
             (bases, token, None)
@@ -115,29 +149,27 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             )
         }
     };
-    let target = Target::setup(&bases, &token, &format!("http://{receiver}/hook")).await?;
-    println!(
-        "herald bench: Herald at {}, receiver at http://{receiver}/hook",
-        bases.join(", ")
-    );
-    println!(
-        "machine: {} cores; herald {}",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        env!("CARGO_PKG_VERSION")
-    );
+    Ok(UnderTest {
+        bases,
+        token,
+        server,
+        nodes,
+    })
+}
+
+/// Runs the workloads `--run` names, printing each one's figures.
+async fn run_workloads(
+    args: &BenchArgs,
+    target: &Target,
+    recorder: &Arc<Recorder>,
+    hook: &str,
+    base: &str,
+    token: &str,
+) -> anyhow::Result<()> {
     let runs: Vec<&str> = args.run.split(',').map(str::trim).collect();
     let mut ceiling = None;
     if runs.contains(&"ceiling") {
-        let rps = workloads::ceiling(
-            &target,
-            &format!("http://{receiver}/hook"),
-            args.concurrency,
-            50_000,
-            &recorder,
-        )
-        .await?;
+        let rps = workloads::ceiling(target, hook, args.concurrency, 50_000, recorder).await?;
         println!(
             "ceiling: receiver hit directly: {rps:.0} requests/s (concurrency {})",
             args.concurrency
@@ -146,7 +178,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if runs.contains(&"w1") {
         recorder.reset();
-        let r = workloads::w1(&target, &recorder, args.events, args.concurrency).await?;
+        let r = workloads::w1(target, recorder, args.events, args.concurrency).await?;
         println!(
             "W1: {} events: publish {:.0} events/s acknowledged, delivered {:.0} events/s end to end, latency p50 {:.1} ms p99 {:.1} ms",
             args.events, r.publish_rate, r.delivery_rate, r.p50_ms, r.p99_ms
@@ -161,8 +193,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if runs.contains(&"w2") {
         recorder.reset();
         let r = workloads::w2(
-            &target,
-            &recorder,
+            target,
+            recorder,
             args.rate,
             Duration::from_secs(args.duration),
         )
@@ -173,25 +205,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
     if runs.contains(&"isolation") {
-        let (base, hook) = (&bases[0], format!("http://{receiver}/hook"));
         let hang = isolation::start_hanging().await?;
         let events = args.isolation_events;
         for (name, hanging) in [
             ("alone", None),
             ("beside 100 hanging endpoints", Some(hang)),
         ] {
-            let r = isolation::run(base, &token, &hook, hanging, events, &recorder).await?;
+            let r = isolation::run(base, token, hook, hanging, events, recorder).await?;
             println!(
                 "isolation: 100 healthy endpoints {name}: {} deliveries in {:.1} s, latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
                 r.delivered, r.seconds, r.p50_ms, r.p99_ms, r.max_ms
             );
         }
     }
-    if let Some(s) = server {
-        s.stop().await;
-    }
-    drop(nodes);
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::PgConnection;
 
+use super::col;
 use crate::domain::Event;
 use crate::store::{to_ms, Job, StoreResult};
 
@@ -36,34 +37,25 @@ pub(super) async fn insert_all(
     all: &[&Event],
     rows: &[(Job, Option<&str>)],
 ) -> StoreResult<HashMap<String, Option<i64>>> {
-    let ev = |f: fn(&Event) -> Option<String>| all.iter().map(|e| f(e)).collect::<Vec<_>>();
-    let ms = |f: fn(&Event) -> i64| all.iter().map(|e| f(e)).collect::<Vec<_>>();
-    let dl = |f: fn(&(Job, Option<&str>)) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
     let written: Vec<(String, Option<i64>)> = sqlx::query_as(INSERT_ALL)
-        .bind(ev(|e| Some(e.id.to_string())))
-        .bind(ev(|e| Some(e.app_id.to_string())))
-        .bind(ev(|e| Some(e.event_type.as_str().to_owned())))
-        .bind(ev(|e| Some(e.data.as_str().to_owned())))
-        .bind(ev(|e| Some(e.labels.to_json())))
-        .bind(ms(|e| to_ms(e.occurred_at)))
-        .bind(ev(|e| {
-            e.idempotency_key.as_ref().map(|k| k.as_str().to_owned())
-        }))
-        .bind(ms(|e| to_ms(e.created_at)))
-        .bind(ev(|e| e.metadata.as_ref().map(|m| m.to_string())))
-        .bind(ev(|e| e.ordering_key.clone()))
-        .bind(dl(|(j, _)| Some(j.delivery_id.to_string())))
-        .bind(dl(|(j, _)| Some(j.event.app_id.to_string())))
-        .bind(dl(|(j, _)| Some(j.event.id.to_string())))
-        .bind(dl(|(j, _)| Some(j.endpoint_id.to_string())))
-        .bind(
-            rows.iter()
-                .map(|(j, _)| to_ms(j.event.created_at))
-                .collect::<Vec<_>>(),
-        )
-        .bind(dl(|(_, owner)| owner.map(str::to_owned)))
-        .bind(dl(|(j, _)| Some(j.event.labels.to_json())))
-        .bind(dl(|(j, _)| j.ordering_key.clone()))
+        .bind(col(all, |e| e.id.as_str()))
+        .bind(col(all, |e| e.app_id.as_str()))
+        .bind(col(all, |e| e.event_type.as_str()))
+        .bind(col(all, |e| e.data.as_str()))
+        .bind(col(all, |e| e.labels.to_json()))
+        .bind(col(all, |e| to_ms(e.occurred_at)))
+        .bind(col(all, |e| e.idempotency_key.as_ref().map(|k| k.as_str())))
+        .bind(col(all, |e| to_ms(e.created_at)))
+        .bind(col(all, |e| e.metadata.as_ref().map(|m| m.to_string())))
+        .bind(col(all, |e| e.ordering_key.as_deref()))
+        .bind(col(rows, |(j, _)| j.delivery_id.as_str()))
+        .bind(col(rows, |(j, _)| j.event.app_id.as_str()))
+        .bind(col(rows, |(j, _)| j.event.id.as_str()))
+        .bind(col(rows, |(j, _)| j.endpoint_id.as_str()))
+        .bind(col(rows, |(j, _)| to_ms(j.event.created_at)))
+        .bind(col(rows, |(_, owner)| *owner))
+        .bind(col(rows, |(j, _)| j.event.labels.to_json()))
+        .bind(col(rows, |(j, _)| j.ordering_key.as_deref()))
         .fetch_all(c)
         .await?;
     Ok(written.into_iter().collect())

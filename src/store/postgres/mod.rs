@@ -183,3 +183,8 @@ async fn notify_work(tx: &mut sqlx::PgConnection) -> StoreResult<()> {
         .await?;
     Ok(())
 }
+
+/// One column of a statement that binds rows as arrays: `f` of each item.
+fn col<'a, T, U>(items: &'a [T], f: impl Fn(&'a T) -> U) -> Vec<U> {
+    items.iter().map(f).collect()
+}

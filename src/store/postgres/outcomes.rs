@@ -12,6 +12,7 @@ use chrono::Utc;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::col;
 use super::tenants::{get_endpoint, update_endpoint};
 use crate::store::{to_ms, AttemptOutcome, StoreError, StoreResult};
 
@@ -117,6 +118,25 @@ async fn write(pool: &PgPool, outcomes: &[AttemptOutcome], owner: &str) -> Store
     Ok(())
 }
 
+const RECORD: &str =
+    "WITH a AS (INSERT INTO attempts (delivery_id, id, number, started_at, duration_ms, \
+           status_code, error_kind, response_body, request_headers, trigger) \
+           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], \
+           $6::int[], $7::text[], $8::text[], $9::text[], $10::text[])), \
+         u AS (UPDATE deliveries d SET status = u.status, \
+           attempt_count = coalesce(u.attempt_count, d.attempt_count), \
+           next_attempt_at = u.next_at, due_at = coalesce(u.next_at, 0), \
+           lease_owner = CASE WHEN u.lease_until IS NULL THEN NULL ELSE $16 END, \
+           trigger = 'scheduled', updated_at = $17 \
+           FROM unnest($11::text[], $12::text[], $13::int[], $14::bigint[], $15::bigint[]) \
+           AS u(id, status, attempt_count, next_at, lease_until) WHERE d.id = u.id \
+           RETURNING d.ordering_key IS NOT NULL AND d.status <> 'pending' AND EXISTS \
+             (SELECT 1 FROM deliveries n WHERE n.endpoint_id = d.endpoint_id \
+              AND n.ordering_key = d.ordering_key AND n.status = 'pending' \
+              AND n.seq > d.seq) AS unblocked) \
+         SELECT pg_notify($18, '') FROM (SELECT bool_or(unblocked) AS any FROM u) s \
+         WHERE s.any";
+
 /// The attempts and the deliveries' new states in one statement, so that a group costs one
 /// round trip. An outcome that keeps its lease (an ordered retry held in memory) stays this
 /// process's while it lives. When a row settles the head of a room with a later delivery
@@ -133,119 +153,30 @@ async fn record<'e>(
         .iter()
         .filter_map(|o| o.attempt.as_ref().map(|a| (o, a)))
         .collect();
-    sqlx::query(
-        "WITH a AS (INSERT INTO attempts (delivery_id, id, number, started_at, duration_ms, \
-           status_code, error_kind, response_body, request_headers, trigger) \
-           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], \
-           $6::int[], $7::text[], $8::text[], $9::text[], $10::text[])), \
-         u AS (UPDATE deliveries d SET status = u.status, \
-           attempt_count = coalesce(u.attempt_count, d.attempt_count), \
-           next_attempt_at = u.next_at, due_at = coalesce(u.next_at, 0), \
-           lease_owner = CASE WHEN u.lease_until IS NULL THEN NULL ELSE $16 END, \
-           trigger = 'scheduled', updated_at = $17 \
-           FROM unnest($11::text[], $12::text[], $13::int[], $14::bigint[], $15::bigint[]) \
-           AS u(id, status, attempt_count, next_at, lease_until) WHERE d.id = u.id \
-           RETURNING d.ordering_key IS NOT NULL AND d.status <> 'pending' AND EXISTS \
-             (SELECT 1 FROM deliveries n WHERE n.endpoint_id = d.endpoint_id \
-              AND n.ordering_key = d.ordering_key AND n.status = 'pending' \
-              AND n.seq > d.seq) AS unblocked) \
-         SELECT pg_notify($18, '') FROM (SELECT bool_or(unblocked) AS any FROM u) s \
-         WHERE s.any",
-    )
-    .bind(
-        attempts
-            .iter()
-            .map(|(o, _)| o.delivery_id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        attempts
-            .iter()
-            .map(|(_, a)| a.id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        attempts
-            .iter()
-            .map(|(_, a)| a.number as i32)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        attempts
-            .iter()
-            .map(|(_, a)| to_ms(a.started_at))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        attempts
-            .iter()
-            .map(|(_, a)| a.duration_ms as i64)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        attempts
-            .iter()
-            .map(|(_, a)| a.status_code.map(i32::from))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        attempts
-            .iter()
-            .map(|(_, a)| a.error_kind.map(|k| k.as_str()))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        attempts
-            .iter()
-            .map(|(_, a)| text(&a.response_body))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        attempts
-            .iter()
-            .map(|(_, a)| text(&a.request_headers.to_string()))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        attempts
-            .iter()
-            .map(|(_, a)| a.trigger.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        outcomes
-            .iter()
-            .map(|o| o.delivery_id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        outcomes
-            .iter()
-            .map(|o| o.status.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        outcomes
-            .iter()
-            .map(|o| o.attempt.as_ref().map(|a| a.number as i32))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        outcomes
-            .iter()
-            .map(|o| o.next_attempt_at.map(to_ms))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        outcomes
-            .iter()
-            .map(|o| o.lease_until.map(to_ms))
-            .collect::<Vec<_>>(),
-    )
-    .bind(owner)
-    .bind(to_ms(Utc::now()))
-    .bind(super::WORK_CHANNEL)
-    .fetch_all(c)
-    .await?;
+    sqlx::query(RECORD)
+        .bind(col(&attempts, |(o, _)| o.delivery_id.as_str()))
+        .bind(col(&attempts, |(_, a)| a.id.as_str()))
+        .bind(col(&attempts, |(_, a)| a.number as i32))
+        .bind(col(&attempts, |(_, a)| to_ms(a.started_at)))
+        .bind(col(&attempts, |(_, a)| a.duration_ms as i64))
+        .bind(col(&attempts, |(_, a)| a.status_code.map(i32::from)))
+        .bind(col(&attempts, |(_, a)| a.error_kind.map(|k| k.as_str())))
+        .bind(col(&attempts, |(_, a)| text(&a.response_body)))
+        .bind(col(&attempts, |(_, a)| {
+            text(&a.request_headers.to_string())
+        }))
+        .bind(col(&attempts, |(_, a)| a.trigger.as_str()))
+        .bind(col(outcomes, |o| o.delivery_id.as_str()))
+        .bind(col(outcomes, |o| o.status.as_str()))
+        .bind(col(outcomes, |o| {
+            o.attempt.as_ref().map(|a| a.number as i32)
+        }))
+        .bind(col(outcomes, |o| o.next_attempt_at.map(to_ms)))
+        .bind(col(outcomes, |o| o.lease_until.map(to_ms)))
+        .bind(owner)
+        .bind(to_ms(Utc::now()))
+        .bind(super::WORK_CHANNEL)
+        .fetch_all(c)
+        .await?;
     Ok(())
 }
