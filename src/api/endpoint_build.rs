@@ -12,7 +12,7 @@ use crate::domain::endpoint::Subscription;
 use crate::domain::{
     App, Endpoint, EndpointId, EndpointSecret, FieldError, FormatKind, LabelFilter,
 };
-use crate::formats::format_for;
+use crate::formats::{format_for, Defaults};
 
 /// Max requests in flight per endpoint unless it says otherwise.
 pub const DEFAULT_MAX_IN_FLIGHT: u32 = 50;
@@ -51,17 +51,33 @@ pub async fn new_endpoint(
         .map_err(|e| errors.push(e))
         .ok()
         .flatten();
+    let mut ep = fresh(app, format, defaults);
+    if let Some(url) = url {
+        ep.url = url;
+    }
+    ep.events = subscription;
+    if let Some(secret) = secret {
+        ep.secret = secret;
+    }
+    input.apply_settings(&mut ep, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    check_known(state, app, "events", &named).await?;
+    Ok(ep)
+}
+
+/// A new endpoint of `app` in `format` with every setting at its default (and no URL yet).
+fn fresh(app: &App, format: FormatKind, defaults: Defaults) -> Endpoint {
     let now = Utc::now();
-    let mut ep = Endpoint {
+    Endpoint {
         id: EndpointId::new(),
         app_id: app.id.clone(),
-        url: url
-            .clone()
-            .unwrap_or_else(|| crate::domain::EndpointUrl::from_trusted(String::new())),
+        url: crate::domain::EndpointUrl::from_trusted(String::new()),
         name: String::new(),
         description: String::new(),
         format,
-        events: subscription,
+        events: Subscription::Types(Default::default()),
         filter: LabelFilter::default(),
         headers: Default::default(),
         timeout_ms: defaults.timeout_ms,
@@ -79,15 +95,9 @@ pub async fn new_endpoint(
         metadata: serde_json::json!({}),
         created_at: now,
         updated_at: now,
-        secret: secret.unwrap_or_else(|| EndpointSecret::generate(format)),
+        secret: EndpointSecret::generate(format),
         previous_secret: None,
-    };
-    input.apply_settings(&mut ep, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
     }
-    check_known(state, app, "events", &named).await?;
-    Ok(ep)
 }
 
 /// `ep` with the fields `input` carries applied (not stored yet). The secret may be set only

@@ -191,6 +191,16 @@ impl EndpointInput {
         if let Some(r) = self.rate_limit_per_s {
             take(range("rate_limit_per_s", r, 1, 100_000).map(|r| ep.rate_limit_per_s = Some(r)));
         }
+        self.apply_receiver_settings(ep, errors);
+    }
+
+    /// The settings of how requests look and when the endpoint stops receiving them.
+    fn apply_receiver_settings(&mut self, ep: &mut Endpoint, errors: &mut Vec<FieldError>) {
+        let mut take = |r: Result<(), FieldError>| {
+            if let Err(e) = r {
+                errors.push(e);
+            }
+        };
         if let Some(o) = self.ordering {
             ep.ordering = o;
         }

@@ -40,6 +40,25 @@ pub struct PublishBatch {
     pub events: Vec<PublishEvent>,
 }
 
+/// `metadata`: an object of at most 64 KiB, or nothing.
+fn parse_metadata(
+    field: &str,
+    raw: Option<serde_json::Value>,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    match raw {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(m @ serde_json::Value::Object(_)) => {
+            let text = m.to_string();
+            if text.len() > 64 * 1024 {
+                return Err(FieldError::new(field, "must be at most 64 KiB").into());
+            }
+            // Attendee and Sendbird carry it re-serialised: the same limits as `data`.
+            Ok(Some(json::parse_faithful(field, &text)?))
+        }
+        Some(_) => Err(FieldError::new(field, "must be a JSON object").into()),
+    }
+}
+
 /// Parses one event; `at` prefixes field paths (`events[3].`) inside a batch.
 pub fn parse_event(
     app: &App,
@@ -72,18 +91,7 @@ pub fn parse_event(
         .idempotency_key
         .map(|k| IdempotencyKey::parse(&field("idempotency_key"), &k))
         .transpose()?;
-    let metadata = match req.metadata {
-        None | Some(serde_json::Value::Null) => None,
-        Some(m @ serde_json::Value::Object(_)) => {
-            let text = m.to_string();
-            if text.len() > 64 * 1024 {
-                return Err(FieldError::new(field("metadata"), "must be at most 64 KiB").into());
-            }
-            // Attendee and Sendbird carry it re-serialised: the same limits as `data`.
-            Some(json::parse_faithful(&field("metadata"), &text)?)
-        }
-        Some(_) => return Err(FieldError::new(field("metadata"), "must be a JSON object").into()),
-    };
+    let metadata = parse_metadata(&field("metadata"), req.metadata)?;
     let ordering_key = match req.ordering_key {
         Some(k) if k.is_empty() || k.len() > 256 => {
             return Err(FieldError::new(field("ordering_key"), "must be 1 to 256 bytes").into())

@@ -19,7 +19,7 @@ use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
 use crate::domain::{App, Event, EventId, EventTypeName};
-use crate::store::{DeliveryQuery, EventQuery, Lease, Page, Published};
+use crate::store::{DeliveryQuery, EventQuery, Job, Lease, Page, Published};
 
 #[derive(Serialize, ToSchema)]
 pub struct PublishResult {
@@ -49,17 +49,11 @@ pub async fn commit(
     let named: Vec<_> = events
         .iter()
         .enumerate()
-        .map(|(i, e)| (format!("events[{i}].type"), e.event_type.clone()))
+        .map(|(i, e)| match events.len() {
+            1 => (String::from("type"), e.event_type.clone()),
+            _ => (format!("events[{i}].type"), e.event_type.clone()),
+        })
         .collect();
-    let single = events.len() == 1;
-    let named: Vec<_> = if single {
-        named
-            .into_iter()
-            .map(|(_, n)| (String::from("type"), n))
-            .collect()
-    } else {
-        named
-    };
     check_known(state, app, "type", &named).await?;
     let lease = state
         .dispatcher
@@ -90,23 +84,28 @@ pub async fn commit(
             duplicate: !created,
         });
         if let Some(d) = &state.dispatcher {
-            // What the lease did not cover waits in the store for the poller.
-            let waiting = jobs
-                .iter()
-                .zip(&leased)
-                .any(|(j, l)| lease.wakes(&j.endpoint_id, *l));
-            d.submit(
-                jobs.into_iter()
-                    .zip(leased)
-                    .filter_map(|(job, leased)| leased.then_some(job))
-                    .collect(),
-            );
-            if waiting {
-                d.wake();
-            }
+            hand_over(d, &lease, jobs, leased);
         }
     }
     Ok(out)
+}
+
+/// Gives the dispatcher the deliveries created leased to this process; what the lease did
+/// not cover waits in the store, and the poller is woken for it.
+fn hand_over(d: &crate::dispatch::Dispatcher, lease: &Lease, jobs: Vec<Job>, leased: Vec<bool>) {
+    let waiting = jobs
+        .iter()
+        .zip(&leased)
+        .any(|(j, l)| lease.wakes(&j.endpoint_id, *l));
+    d.submit(
+        jobs.into_iter()
+            .zip(leased)
+            .filter_map(|(job, leased)| leased.then_some(job))
+            .collect(),
+    );
+    if waiting {
+        d.wake();
+    }
 }
 
 async fn count_deliveries(state: &AppState, app: &App, event: &EventId) -> ApiResult<usize> {

@@ -66,15 +66,23 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed);
-    if !state.settings.role.serves_api() {
-        return ops
-            .layer(axum::middleware::from_fn(trace::span))
-            .layer(axum::middleware::from_fn(head_limits::enforce))
-            .with_state(state);
-    }
-    let event_limit = DefaultBodyLimit::max(state.settings.max_event_bytes);
-    let batch_limit = DefaultBodyLimit::max(state.settings.max_batch_bytes);
-    let v1 = Router::new()
+    let routes = if state.settings.role.serves_api() {
+        ops.nest("/v1", v1(&state.settings))
+            .route("/openapi.json", get(openapi::serve))
+    } else {
+        ops
+    };
+    routes
+        .layer(axum::middleware::from_fn(trace::span))
+        .layer(axum::middleware::from_fn(head_limits::enforce))
+        .with_state(state)
+}
+
+/// The `/v1` API, one route per resource and action.
+fn v1(settings: &Settings) -> Router<AppState> {
+    let event_limit = DefaultBodyLimit::max(settings.max_event_bytes);
+    let batch_limit = DefaultBodyLimit::max(settings.max_batch_bytes);
+    Router::new()
         .route("/apps", post(apps::create).get(apps::list))
         .route(
             "/apps/{app}",
@@ -125,11 +133,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/apps/{app}/ingest/livekit",
-            post(ingest::livekit).layer(DefaultBodyLimit::max(state.settings.max_event_bytes)),
-        );
-    ops.nest("/v1", v1)
-        .route("/openapi.json", get(openapi::serve))
-        .layer(axum::middleware::from_fn(trace::span))
-        .layer(axum::middleware::from_fn(head_limits::enforce))
-        .with_state(state)
+            post(ingest::livekit).layer(DefaultBodyLimit::max(settings.max_event_bytes)),
+        )
 }

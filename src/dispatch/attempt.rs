@@ -1,6 +1,7 @@
 //! One attempt: render, send, decide, and write the outcome back.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -12,27 +13,21 @@ use crate::domain::{DeliveryStatus, Endpoint, ErrorKind};
 use crate::formats::{format_for, Outgoing};
 use crate::store::{AttemptOutcome, Job};
 
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// Deliveries being worked on (sent, or their outcome being written) in this process.
-pub fn active_requests() -> usize {
-    ACTIVE.load(Ordering::Relaxed)
-}
-
 /// Counts one delivery as in progress from the moment a worker takes it until its outcome
-/// is committed, so a graceful shutdown waits for both the request and the write.
-pub struct InProgress(());
+/// is committed, on its dispatcher's count, so a graceful shutdown waits for both the
+/// request and the write (and two dispatchers in one process do not wait for each other).
+pub struct InProgress(Arc<AtomicUsize>);
 
 impl InProgress {
-    pub fn start() -> Self {
-        ACTIVE.fetch_add(1, Ordering::Relaxed);
-        InProgress(())
+    pub fn start(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        InProgress(Arc::clone(count))
     }
 }
 
 impl Drop for InProgress {
     fn drop(&mut self) {
-        ACTIVE.fetch_sub(1, Ordering::Relaxed);
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

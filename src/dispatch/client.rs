@@ -145,36 +145,40 @@ impl HttpClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-        let mut buf = Vec::new();
-        let mut error = None;
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = RESPONSE_CAP.saturating_sub(buf.len());
-                    buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                    if buf.len() >= RESPONSE_CAP {
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let (kind, msg) = classify(&e);
-                    let kind = if kind == ErrorKind::Timeout {
-                        kind
-                    } else {
-                        ErrorKind::InvalidResponse
-                    };
-                    error = Some((kind, msg));
-                    break;
-                }
-            }
-        }
+        let (buf, error) = read_capped(&mut resp).await;
         Response {
             status: Some(status),
             body: String::from_utf8_lossy(&buf).into_owned(),
             error,
             retry_after,
             duration: started.elapsed(),
+        }
+    }
+}
+
+/// Reads the first [`RESPONSE_CAP`] bytes of the answer; a body that breaks off is an
+/// invalid response (or a timeout), kept beside what arrived.
+async fn read_capped(resp: &mut reqwest::Response) -> (Vec<u8>, Option<(ErrorKind, String)>) {
+    let mut buf = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = RESPONSE_CAP.saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if buf.len() >= RESPONSE_CAP {
+                    return (buf, None);
+                }
+            }
+            Ok(None) => return (buf, None),
+            Err(e) => {
+                let (kind, msg) = classify(&e);
+                let kind = if kind == ErrorKind::Timeout {
+                    kind
+                } else {
+                    ErrorKind::InvalidResponse
+                };
+                return (buf, Some((kind, msg)));
+            }
         }
     }
 }

@@ -49,6 +49,8 @@ struct Inner {
     lease: Duration,
     wake: Notify,
     stopping: std::sync::atomic::AtomicBool,
+    /// Deliveries being worked on (sent, or their outcome being written).
+    active: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A cheap handle to the engine, shared by the API (to submit) and the poller.
@@ -79,6 +81,7 @@ impl Dispatcher {
                 poll_interval,
                 lease,
                 wake: Notify::new(),
+                active: Arc::default(),
                 stopping: Default::default(),
             }),
         }
@@ -209,7 +212,9 @@ impl Dispatcher {
             .stopping
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let deadline = tokio::time::Instant::now() + grace;
-        while attempt::active_requests() > 0 && tokio::time::Instant::now() < deadline {
+        while self.inner.active.load(std::sync::atomic::Ordering::Relaxed) > 0
+            && tokio::time::Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         match self.inner.store.release_own_leases().await {

@@ -67,48 +67,50 @@ type Case = (
     Option<i64>,
 );
 
-/// Each event a room's job that is out can meet, and what the room does next.
+/// Each event a room's job that is out can meet.
+const CASES: [Case; 6] = [
+    (
+        "success, nothing later",
+        false,
+        Some(Settled::Succeeded),
+        "drained",
+        None,
+    ),
+    (
+        "success, a later job",
+        true,
+        Some(Settled::Succeeded),
+        "continue",
+        Some(2),
+    ),
+    (
+        "failure or expiry, a later job",
+        true,
+        Some(Settled::Failed),
+        "continue",
+        Some(2),
+    ),
+    (
+        "failure, nothing later",
+        false,
+        Some(Settled::Failed),
+        "drained",
+        None,
+    ),
+    (
+        "earlier pending in the store",
+        true,
+        Some(Settled::Overtaking),
+        "hand back",
+        None,
+    ),
+    ("retry or store error, held", true, None, "held", None),
+];
+
+/// What the room does next after each of [`CASES`].
 #[test]
 fn every_transition_of_a_busy_room() {
-    let cases: [Case; 6] = [
-        (
-            "success, nothing later",
-            false,
-            Some(Settled::Succeeded),
-            "drained",
-            None,
-        ),
-        (
-            "success, a later job",
-            true,
-            Some(Settled::Succeeded),
-            "continue",
-            Some(2),
-        ),
-        (
-            "failure or expiry, a later job",
-            true,
-            Some(Settled::Failed),
-            "continue",
-            Some(2),
-        ),
-        (
-            "failure, nothing later",
-            false,
-            Some(Settled::Failed),
-            "drained",
-            None,
-        ),
-        (
-            "earlier pending in the store",
-            true,
-            Some(Settled::Overtaking),
-            "hand back",
-            None,
-        ),
-        ("retry or store error, held", true, None, "held", None),
-    ];
-    for (what, later, how, want, then) in cases {
+    for (what, later, how, want, then) in CASES {
         let mut rooms = Rooms::default();
         rooms.add("a", job("a", 1));
         if later {

@@ -101,7 +101,7 @@ impl EndpointQueue {
             let (job, in_progress) = {
                 let mut state = lock(&self.state);
                 match state.take().filter(|_| !dispatcher.stopping()) {
-                    Some(job) => (job, attempt::InProgress::start()),
+                    Some(job) => (job, attempt::InProgress::start(&dispatcher.inner.active)),
                     None => {
                         state.workers -= 1;
                         return;
@@ -123,52 +123,77 @@ impl EndpointQueue {
             if let Some(limiter) = limiter {
                 limiter.until_ready().await;
             }
-            let mut result = match &endpoint {
+            let result = match &endpoint {
                 Some(ep) if ep.enabled => attempt::send(&dispatcher, ep, &job).await,
                 _ => outcome::abandoned(&job),
             };
-            let Some(key) = job.ordering_key.clone() else {
-                // Unordered: the receiver's slot is free once it answered; the write-back
-                // goes on beside the next request, so the store's commit latency does not
-                // cap what one endpoint receives.
-                if self.start_writing(endpoint.as_deref()) {
-                    let (queue, dispatcher) = (Arc::clone(&self), dispatcher.clone());
-                    tokio::spawn(async move {
-                        let _in_progress = in_progress;
-                        attempt::record(&dispatcher, &job, &result).await;
-                        settle(&dispatcher, &job, &result);
-                        lock(&queue.state).writing -= 1;
-                    });
-                } else {
-                    attempt::record(&dispatcher, &job, &result).await;
-                    settle(&dispatcher, &job, &result);
-                }
-                continue;
-            };
-            if result.status == DeliveryStatus::Pending {
-                // Retried in place below: the lease must outlive the wait.
-                result.lease_until = Some(dispatcher.lease_until());
-            }
-            attempt::record(&dispatcher, &job, &result).await;
-            drop(in_progress);
-            match retry_at(&result) {
-                Some(at) => self.retry_in_place(&dispatcher, job, at),
+            match job.ordering_key.clone() {
                 None => {
-                    let how = match result.status {
-                        DeliveryStatus::Succeeded => Settled::Succeeded,
-                        _ => Settled::Failed,
-                    };
-                    let drained =
-                        matches!(lock(&self.state).rooms.settle(&key, how), Next::Drained);
-                    settle(&dispatcher, &job, &result);
-                    if drained {
-                        // The room's next delivery may be waiting in the store (this
-                        // endpoint's share was full when it was published): claim it now
-                        // rather than at the next poll.
-                        dispatcher.wake();
-                    }
+                    self.finish_unordered(&dispatcher, job, result, endpoint, in_progress)
+                        .await
+                }
+                Some(key) => {
+                    self.finish_ordered(&dispatcher, job, &key, result, in_progress)
+                        .await
                 }
             }
+        }
+    }
+
+    /// Unordered: the receiver's slot is free once it answered; the write-back goes on beside
+    /// the next request, so the store's commit latency does not cap what one endpoint
+    /// receives.
+    async fn finish_unordered(
+        self: &Arc<Self>,
+        dispatcher: &Dispatcher,
+        job: Job,
+        result: AttemptOutcome,
+        endpoint: Option<Arc<Endpoint>>,
+        in_progress: attempt::InProgress,
+    ) {
+        if self.start_writing(endpoint.as_deref()) {
+            let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
+            tokio::spawn(async move {
+                let _in_progress = in_progress;
+                attempt::record(&dispatcher, &job, &result).await;
+                settle(&dispatcher, &job, &result);
+                lock(&queue.state).writing -= 1;
+            });
+        } else {
+            attempt::record(dispatcher, &job, &result).await;
+            settle(dispatcher, &job, &result);
+        }
+    }
+
+    /// Ordered: the outcome is written before the room moves on; a retry stays at the head
+    /// of its room.
+    async fn finish_ordered(
+        self: &Arc<Self>,
+        dispatcher: &Dispatcher,
+        job: Job,
+        key: &str,
+        mut result: AttemptOutcome,
+        in_progress: attempt::InProgress,
+    ) {
+        if result.status == DeliveryStatus::Pending {
+            // Retried in place: the lease must outlive the wait.
+            result.lease_until = Some(dispatcher.lease_until());
+        }
+        attempt::record(dispatcher, &job, &result).await;
+        drop(in_progress);
+        if let Some(at) = retry_at(&result) {
+            return self.retry_in_place(dispatcher, job, at);
+        }
+        let how = match result.status {
+            DeliveryStatus::Succeeded => Settled::Succeeded,
+            _ => Settled::Failed,
+        };
+        let drained = matches!(lock(&self.state).rooms.settle(key, how), Next::Drained);
+        settle(dispatcher, &job, &result);
+        if drained {
+            // The room's next delivery may be waiting in the store (this endpoint's share
+            // was full when it was published): claim it now rather than at the next poll.
+            dispatcher.wake();
         }
     }
 

@@ -14,6 +14,7 @@ mod fuzz;
 mod harness;
 mod hygiene;
 mod isolation;
+mod layout;
 mod publish;
 mod readme;
 mod receiver;

@@ -205,18 +205,30 @@ async fn run_workloads(
         );
     }
     if runs.contains(&"isolation") {
-        let hang = isolation::start_hanging().await?;
-        let events = args.isolation_events;
-        for (name, hanging) in [
-            ("alone", None),
-            ("beside 100 hanging endpoints", Some(hang)),
-        ] {
-            let r = isolation::run(base, token, hook, hanging, events, recorder).await?;
-            println!(
-                "isolation: 100 healthy endpoints {name}: {} deliveries in {:.1} s, latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
-                r.delivered, r.seconds, r.p50_ms, r.p99_ms, r.max_ms
-            );
-        }
+        isolation_runs(args, recorder, hook, base, token).await?;
+    }
+    Ok(())
+}
+
+/// Healthy endpoints alone, then beside 100 hanging ones.
+async fn isolation_runs(
+    args: &BenchArgs,
+    recorder: &Arc<Recorder>,
+    hook: &str,
+    base: &str,
+    token: &str,
+) -> anyhow::Result<()> {
+    let hang = isolation::start_hanging().await?;
+    let events = args.isolation_events;
+    for (name, hanging) in [
+        ("alone", None),
+        ("beside 100 hanging endpoints", Some(hang)),
+    ] {
+        let r = isolation::run(base, token, hook, hanging, events, recorder).await?;
+        println!(
+            "isolation: 100 healthy endpoints {name}: {} deliveries in {:.1} s, latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
+            r.delivered, r.seconds, r.p50_ms, r.p99_ms, r.max_ms
+        );
     }
     Ok(())
 }

@@ -208,15 +208,21 @@ mod tests {
         rows.map(|r| r.expect("row")).collect()
     }
 
-    #[tokio::test]
-    async fn a_failing_write_undoes_only_itself() {
-        let dir = std::env::temp_dir().join(format!("herald-writer-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
+    /// A writer on a fresh database of one table, and the database's path.
+    fn writer(dir: &std::path::Path) -> (Arc<Writer>, std::path::PathBuf) {
+        let _ = std::fs::create_dir_all(dir);
         let path = dir.join("w.db");
         let conn = Connection::open(&path).expect("open");
         conn.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")
             .expect("schema");
         let writer = Arc::new(Writer::start(conn, FanoutCache::default()).expect("writer"));
+        (writer, path)
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_undoes_only_itself() {
+        let dir = std::env::temp_dir().join(format!("herald-writer-{}", std::process::id()));
+        let (writer, path) = writer(&dir);
 
         // The first write holds the writer until the others are queued: they share a group.
         let (go, wait) = std::sync::mpsc::channel::<()>();
@@ -267,6 +273,11 @@ mod tests {
         assert_eq!(runs.load(Ordering::Relaxed), 4 + 5);
 
         // Alone in its group, a failing write leaves nothing behind either.
+        alone_and_after(&writer, &path).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    async fn alone_and_after(writer: &Writer, path: &std::path::Path) {
         let alone = writer
             .run(|c| {
                 insert(c, 20)?;
@@ -275,8 +286,7 @@ mod tests {
             .await;
         assert!(matches!(alone, Err(StoreError::Conflict(_))), "{alone:?}");
 
-        let check = Connection::open(&path).expect("reopen");
+        let check = Connection::open(path).expect("reopen");
         assert_eq!(keys(&check), vec![0, 1, 2, 3, 4]);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
