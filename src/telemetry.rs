@@ -38,13 +38,10 @@ pub fn init(json: bool, otlp_endpoint: Option<&str>) -> anyhow::Result<Telemetry
             .boxed()
     };
     let otel = provider.as_ref().map(|p| {
-        // Herald's own spans; the exporter's HTTP client must not trace itself.
-        let ours = Targets::new()
-            .with_default(LevelFilter::INFO)
-            .with_target("hyper", LevelFilter::OFF)
-            .with_target("h2", LevelFilter::OFF)
-            .with_target("reqwest", LevelFilter::OFF)
-            .with_target("opentelemetry", LevelFilter::OFF);
+        // Herald's own spans only (they are at debug level, so that without an exporter they
+        // cost nothing unless HERALD_LOG asks for them); the exporter's HTTP client, the
+        // database driver and the HTTP stacks are left out.
+        let ours = Targets::new().with_target("herald", LevelFilter::DEBUG);
         tracing_opentelemetry::layer()
             .with_tracer(p.tracer("herald"))
             .with_filter(ours)

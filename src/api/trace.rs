@@ -14,7 +14,7 @@ pub async fn span(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or("unmatched", |p| p.as_str())
         .to_owned();
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "request",
         otel.name = %format!("{method} {route}"),
         otel.kind = "server",

@@ -34,7 +34,7 @@ impl Drop for InProgress {
 /// Sends one request for `job` and turns the answer into an outcome, in a span `attempt`
 /// that says which delivery, endpoint and attempt it was, and what came of it.
 pub async fn send(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptOutcome {
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "attempt",
         otel.kind = "client",
         delivery = %job.delivery_id,

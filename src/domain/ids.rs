@@ -50,7 +50,7 @@ macro_rules! prefixed_id {
             pub const PREFIX: &'static str = $prefix;
 
             /// Mints a fresh id.
-            #[allow(clippy::new_without_default)]
+            #[expect(clippy::new_without_default, reason = "an id is minted, never defaulted")]
             pub fn new() -> Self {
                 Self(format!("{}_{}", $prefix, next_ulid()))
             }

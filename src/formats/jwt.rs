@@ -35,7 +35,14 @@ pub fn body_hash(body: &[u8]) -> String {
 }
 
 /// Signs a token for `body`, issued by `api_key`, valid from `now` for five minutes.
-pub fn sign(api_key: &str, secret: &str, body: &[u8], now: DateTime<Utc>) -> String {
+/// A token for `body`; an error (the signing library refused the key) fails the attempt as
+/// `render`, never sends an empty token.
+pub fn sign(
+    api_key: &str,
+    secret: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<String, super::RenderError> {
     let t = now.timestamp();
     let claims = Claims {
         iss: api_key.to_owned(),
@@ -50,7 +57,7 @@ pub fn sign(api_key: &str, secret: &str, body: &[u8], now: DateTime<Utc>) -> Str
         &claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )
-    .unwrap_or_default()
+    .map_err(|e| super::RenderError::Secret(e.to_string()))
 }
 
 /// Checks the token's signature, validity window at `now`, issuer (when `api_key` is
@@ -145,7 +152,7 @@ mod tests {
     #[test]
     fn signed_tokens_verify() {
         let now = Utc::now();
-        let token = sign("APIkey", "s3cret-s3cret-s3cret", b"{\"a\":1}", now);
+        let token = sign("APIkey", "s3cret-s3cret-s3cret", b"{\"a\":1}", now).expect("signs");
         assert!(verify(
             &token,
             Some("APIkey"),

@@ -32,7 +32,7 @@ impl Format for Livekit {
             ("createdAt", created.into()),
         ];
         let body = spread_body("event", out.event, tail)?;
-        let token = jwt::sign(&issuer(out), out.endpoint.secret.expose(), &body, out.now);
+        let token = jwt::sign(&issuer(out), out.endpoint.secret.expose(), &body, out.now)?;
         Ok(Rendered {
             body,
             headers: vec![

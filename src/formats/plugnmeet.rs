@@ -27,7 +27,7 @@ impl Format for Plugnmeet {
             ("created_at", created.into()),
         ];
         let body = spread_body("event", out.event, tail)?;
-        let token = jwt::sign(&issuer(out), out.endpoint.secret.expose(), &body, out.now);
+        let token = jwt::sign(&issuer(out), out.endpoint.secret.expose(), &body, out.now)?;
         let content_type = out
             .endpoint
             .content_type

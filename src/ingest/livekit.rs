@@ -126,9 +126,11 @@ mod tests {
     fn only_the_configured_key_verifies() {
         let body = br#"{"event":"room_started"}"#;
         let now = Utc::now();
-        let good = jwt::sign("APIkey123", "secret-0123456789abcdef0123456789", body, now);
+        let good =
+            jwt::sign("APIkey123", "secret-0123456789abcdef0123456789", body, now).expect("signs");
         assert!(verify(&app(), Some(&good), body, now).is_ok());
-        let forged = jwt::sign("APIkey123", "not-the-secret-at-all-0000000000", body, now);
+        let forged =
+            jwt::sign("APIkey123", "not-the-secret-at-all-0000000000", body, now).expect("signs");
         assert!(verify(&app(), Some(&forged), body, now).is_err());
         assert!(verify(&app(), None, body, now).is_err());
     }
