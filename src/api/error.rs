@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::{FieldError, IdError};
-use crate::store::StoreError;
+use crate::store::{DbKind, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -126,11 +126,16 @@ impl From<FieldError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
+        match e.clone() {
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
             StoreError::Unavailable(msg) => ApiError::Unavailable(msg),
             StoreError::Internal(msg) => ApiError::Internal(msg),
             StoreError::Corrupt(corrupt) => ApiError::Internal(corrupt.to_string()),
+            StoreError::Database { kind, .. } => match kind {
+                DbKind::Conflict => ApiError::Conflict(e.to_string()),
+                DbKind::Unavailable => ApiError::Unavailable(e.chain()),
+                DbKind::Other => ApiError::Internal(e.chain()),
+            },
         }
     }
 }

@@ -144,7 +144,7 @@ pub async fn record(dispatcher: &Dispatcher, job: &Job, outcome: &AttemptOutcome
         .await
     {
         tries += 1;
-        tracing::error!(delivery = %job.delivery_id, error = %e, "cannot record an attempt");
+        tracing::error!(delivery = %job.delivery_id, error = %e.chain(), "cannot record an attempt");
         if tries >= 5 {
             break;
         }

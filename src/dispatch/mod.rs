@@ -188,7 +188,7 @@ impl Dispatcher {
                 tracing::info!(deliveries = n, "resuming deliveries left by a previous run")
             }
             Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "cannot release leases"),
+            Err(e) => tracing::error!(error = %e.chain(), "cannot release leases"),
         }
         let renewer = tokio::spawn(self.clone().renew_leases());
         let remote = self.inner.store.work_signal();
@@ -220,7 +220,9 @@ impl Dispatcher {
         match self.inner.store.release_own_leases().await {
             Ok(n) if n > 0 => tracing::info!(deliveries = n, "handed back undelivered work"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot hand back leases; they end on their own"),
+            Err(e) => {
+                tracing::warn!(error = %e.chain(), "cannot hand back leases; they end on their own")
+            }
         }
     }
 
@@ -238,7 +240,7 @@ impl Dispatcher {
                 .chain(held.is_empty().then_some(&[][..]))
             {
                 if let Err(e) = self.inner.store.renew_leases(chunk, until).await {
-                    tracing::warn!(error = %e, "cannot renew leases");
+                    tracing::warn!(error = %e.chain(), "cannot renew leases");
                 }
             }
         }
@@ -273,7 +275,7 @@ impl Dispatcher {
                     // the copy held here.
                     for id in self.admit(jobs) {
                         if let Err(e) = self.inner.store.release(&id).await {
-                            tracing::warn!(delivery = %id, error = %e, "cannot hand back a claimed duplicate");
+                            tracing::warn!(delivery = %id, error = %e.chain(), "cannot hand back a claimed duplicate");
                         }
                     }
                     if n < claim.limit as usize {
@@ -281,7 +283,7 @@ impl Dispatcher {
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim due deliveries");
+                    tracing::warn!(error = %e.chain(), "cannot claim due deliveries");
                     return;
                 }
             }

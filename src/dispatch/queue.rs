@@ -90,7 +90,7 @@ impl EndpointQueue {
             }
             Ok(None) => None,
             Err(e) => {
-                tracing::warn!(endpoint = %self.id, error = %e, "cannot read endpoint settings");
+                tracing::warn!(endpoint = %self.id, error = %e.chain(), "cannot read endpoint settings");
                 None
             }
         }
@@ -214,7 +214,7 @@ impl EndpointQueue {
         let key = job.ordering_key.clone().unwrap_or_default();
         let answer = dispatcher.inner.store.blocked(job).await;
         if let Err(e) = &answer {
-            tracing::warn!(delivery = %job.delivery_id, error = %e, "cannot tell whether an earlier delivery of the room is pending; holding the room");
+            tracing::warn!(delivery = %job.delivery_id, error = %e.chain(), "cannot tell whether an earlier delivery of the room is pending; holding the room");
         }
         let handed = match ordering::check(answer) {
             Check::Send => return false,

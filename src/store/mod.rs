@@ -28,7 +28,7 @@ use crate::domain::{
 };
 
 pub use doc::EndpointDoc;
-pub use error::StoreError;
+pub use error::{DbKind, StoreError};
 pub use lease::{Claim, Lease, LeasePlanner};
 pub use traits::{DeliveryQueue, EventLog, Tenants};
 

@@ -145,7 +145,7 @@ async fn store_keeps_apps_keys_event_types_and_endpoints() {
     store.create_event_type(&app.id, &def).await.unwrap();
     let again = store.create_event_type(&app.id, &def).await;
     assert!(
-        matches!(again, Err(store::StoreError::Conflict(_))),
+        again.as_ref().is_err_and(store::StoreError::is_conflict),
         "{again:?}"
     );
     assert_eq!(

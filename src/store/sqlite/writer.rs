@@ -262,7 +262,7 @@ mod tests {
             results.push(q.await.expect("join"));
         }
         assert!(
-            matches!(results[3], Err(StoreError::Conflict(_))),
+            results[3].as_ref().is_err_and(StoreError::is_conflict),
             "{results:?}"
         );
         for (i, r) in results.iter().enumerate().filter(|(i, _)| *i != 3) {
@@ -284,7 +284,10 @@ mod tests {
                 insert(c, 1)
             })
             .await;
-        assert!(matches!(alone, Err(StoreError::Conflict(_))), "{alone:?}");
+        assert!(
+            alone.as_ref().is_err_and(StoreError::is_conflict),
+            "{alone:?}"
+        );
 
         let check = Connection::open(path).expect("reopen");
         assert_eq!(keys(&check), vec![0, 1, 2, 3, 4]);
