@@ -73,8 +73,11 @@ impl Herald {
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
+        // Herald closes connections idle for 60 s (http_idle_timeout_s); a client that kept
+        // one longer could send on a socket being closed under it.
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(20))
             .build()
             .expect("client");
         Herald {
