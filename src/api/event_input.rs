@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::error::ApiError;
 use crate::domain::{
     json, App, Event, EventData, EventId, EventTypeName, FieldError, IdempotencyKey, Labels,
+    OrderingKey,
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -92,12 +93,10 @@ pub fn parse_event(
         .map(|k| IdempotencyKey::parse(&field("idempotency_key"), &k))
         .transpose()?;
     let metadata = parse_metadata(&field("metadata"), req.metadata)?;
-    let ordering_key = match req.ordering_key {
-        Some(k) if k.is_empty() || k.len() > 256 => {
-            return Err(FieldError::new(field("ordering_key"), "must be 1 to 256 bytes").into())
-        }
-        other => other,
-    };
+    let ordering_key = req
+        .ordering_key
+        .map(|k| OrderingKey::parse(&field("ordering_key"), &k))
+        .transpose()?;
     Ok(Event {
         id: EventId::new(),
         app_id: app.id.clone(),

@@ -40,8 +40,8 @@ impl State {
     pub(super) fn add(&mut self, job: Job, back: bool) {
         match job.ordering_key.clone() {
             None => self.jobs.push_back(job),
-            Some(key) if back => self.rooms.back_at_head(&key, job),
-            Some(key) => self.rooms.add(&key, job),
+            Some(key) if back => self.rooms.back_at_head(key.as_str(), job),
+            Some(key) => self.rooms.add(key.as_str(), job),
         }
     }
 }

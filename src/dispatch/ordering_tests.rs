@@ -7,9 +7,14 @@ fn job(key: &str, seq: i64) -> Job {
 }
 
 fn taken(rooms: &mut Rooms) -> Option<(String, i64)> {
-    rooms
-        .take()
-        .map(|j| (j.ordering_key.clone().unwrap_or_default(), j.seq))
+    rooms.take().map(|j| {
+        (
+            j.ordering_key
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
+            j.seq,
+        )
+    })
 }
 
 fn seqs(next: Next) -> Vec<i64> {

@@ -133,7 +133,7 @@ impl EndpointQueue {
                         .await
                 }
                 Some(key) => {
-                    self.finish_ordered(&dispatcher, job, &key, result, in_progress)
+                    self.finish_ordered(&dispatcher, job, key.as_str(), result, in_progress)
                         .await
                 }
             }
@@ -211,7 +211,11 @@ impl EndpointQueue {
     /// its key; the poller brings them back one at a time, in order. When the store cannot
     /// tell, the room is held and asks again shortly: it never sends on a guess.
     async fn wait_for_earlier(self: &Arc<Self>, dispatcher: &Dispatcher, job: &Job) -> bool {
-        let key = job.ordering_key.clone().unwrap_or_default();
+        let key = job
+            .ordering_key
+            .as_ref()
+            .map_or("", |k| k.as_str())
+            .to_owned();
         let answer = dispatcher.inner.store.blocked(job).await;
         if let Err(e) = &answer {
             tracing::warn!(delivery = %job.delivery_id, error = %e.chain(), "cannot tell whether an earlier delivery of the room is pending; holding the room");

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{AppId, EventId, FieldError};
+use super::{AppId, EventId, FieldError, OrderingKey};
 
 /// An event type name as catalogs spell them: `participant_joined`, `bot.state_change`,
 /// `room:participant_enter`.
@@ -43,18 +43,23 @@ impl EventTypeName {
 #[schema(value_type = String)]
 pub struct IdempotencyKey(String);
 
+/// A caller's key (idempotency, ordering): 1 to 256 bytes, without control characters.
+pub(super) fn key_text(field: &str, value: &str) -> Result<String, FieldError> {
+    if value.is_empty() || value.len() > 256 {
+        return Err(FieldError::new(field, "must be 1 to 256 bytes"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 impl IdempotencyKey {
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-        if value.is_empty() || value.len() > 256 {
-            return Err(FieldError::new(field, "must be 1 to 256 bytes"));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                field,
-                "must not contain control characters",
-            ));
-        }
-        Ok(Self(value.to_owned()))
+        key_text(field, value).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -191,15 +196,17 @@ pub struct Event {
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
     /// Overrides the `room_id` label as the key of per-room ordering.
-    pub ordering_key: Option<String>,
+    pub ordering_key: Option<OrderingKey>,
     pub created_at: DateTime<Utc>,
 }
 
 impl Event {
     /// The key per-room ordering uses: `ordering_key`, else the `room_id` label.
-    pub fn order_key(&self) -> Option<&str> {
-        self.ordering_key
-            .as_deref()
-            .or_else(|| self.labels.get("room_id"))
+    pub fn order_key(&self) -> Option<OrderingKey> {
+        self.ordering_key.clone().or_else(|| {
+            self.labels
+                .get("room_id")
+                .map(|room| OrderingKey::from_trusted(room.to_owned()))
+        })
     }
 }

@@ -6,8 +6,42 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use super::endpoint::Ordering;
-use super::{DeliveryId, Endpoint, EndpointId, Event, Trigger};
+use super::{DeliveryId, Endpoint, EndpointId, Event, FieldError, Trigger};
+
+/// The key of a room for per-room ordering: deliveries of one endpoint that share it go one
+/// at a time, in `seq` order. 1 to 256 bytes, without control characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String)]
+pub struct OrderingKey(String);
+
+impl OrderingKey {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        if value.is_empty() || value.len() > 256 {
+            return Err(FieldError::new(field, "must be 1 to 256 bytes"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                field,
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// Rebuilds a key read back from the store, where only parsed keys were written.
+    pub fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// One delivery ready to be attempted, with what the format needs to render it.
 #[derive(Debug, Clone)]
@@ -20,7 +54,7 @@ pub struct Job {
     pub trigger: Trigger,
     /// Set when the endpoint orders per room: jobs sharing it go one at a time, in `seq`
     /// order.
-    pub ordering_key: Option<String>,
+    pub ordering_key: Option<OrderingKey>,
     /// The delivery's place in insertion order across every process, which the store
     /// assigns when it writes the delivery (0 until then). Per-room ordering follows it.
     pub seq: i64,
@@ -47,9 +81,9 @@ pub fn fan_out(event: &Arc<Event>, endpoints: &[Endpoint]) -> Vec<Job> {
 
 /// The key a delivery of `event` to `endpoint` is ordered by: the event's room for endpoints
 /// ordered per room, none otherwise.
-pub fn ordering_key(endpoint: &Endpoint, event: &Event) -> Option<String> {
+pub fn ordering_key(endpoint: &Endpoint, event: &Event) -> Option<OrderingKey> {
     match endpoint.ordering {
-        Ordering::PerRoom => event.order_key().map(str::to_owned),
+        Ordering::PerRoom => event.order_key(),
         Ordering::None => None,
     }
 }
@@ -69,7 +103,7 @@ impl Job {
             occurred_at: now,
             idempotency_key: None,
             metadata: None,
-            ordering_key: ordering_key.map(str::to_owned),
+            ordering_key: ordering_key.map(|k| OrderingKey(k.to_owned())),
             created_at: now,
         };
         Job {
@@ -78,7 +112,7 @@ impl Job {
             event: Arc::new(event),
             attempt_count: 0,
             trigger: Trigger::Scheduled,
-            ordering_key: ordering_key.map(str::to_owned),
+            ordering_key: ordering_key.map(|k| OrderingKey(k.to_owned())),
             seq,
         }
     }

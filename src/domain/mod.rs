@@ -20,7 +20,7 @@ pub use delivery::{Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger};
 pub use endpoint::{Endpoint, EndpointUrl, FormatKind, LabelFilter};
 pub use event::{Event, EventData, EventTypeName, IdempotencyKey, Labels};
 pub use ids::{AppId, AttemptId, DeliveryId, EndpointId, EventId, IdError, KeyId, PrefixedId};
-pub use job::{fan_out, Job};
+pub use job::{fan_out, Job, OrderingKey};
 pub use retry::RetrySchedule;
 pub use secret::EndpointSecret;
 

@@ -14,7 +14,7 @@ pub use super::cells::{
 };
 use crate::domain::{
     App, Attempt, Delivery, DeliveryStatus, Endpoint, ErrorKind, Event, EventData, EventTypeName,
-    IdempotencyKey, Ingest, Labels, Preset, Trigger,
+    IdempotencyKey, Ingest, Labels, OrderingKey, Preset, Trigger,
 };
 use crate::store::{EndpointDoc, Job};
 
@@ -53,7 +53,7 @@ pub fn event_at<C: Cells>(row: &C, at: usize) -> Result<Event, C::Error> {
         idempotency_key: r.opt_text(6)?.map(IdempotencyKey::from_trusted),
         created_at: r.time(7)?,
         metadata: r.opt_json(8)?,
-        ordering_key: r.opt_text(9)?,
+        ordering_key: r.opt_text(9)?.map(OrderingKey::from_trusted),
     })
 }
 
@@ -107,7 +107,7 @@ pub fn job<C: Cells>(row: &C) -> Result<Job, C::Error> {
         endpoint_id: r.id(1)?,
         attempt_count: r.count(2)?,
         trigger: r.named(3, "a trigger", Trigger::parse)?,
-        ordering_key: r.opt_text(4)?,
+        ordering_key: r.opt_text(4)?.map(OrderingKey::from_trusted),
         seq: r.int(5)?,
         event: Arc::new(event_at(row, JOBS.cols.len())?),
     })

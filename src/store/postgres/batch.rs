@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::PgConnection;
 
 use super::col;
-use crate::domain::Event;
+use crate::domain::{Event, OrderingKey};
 use crate::store::{to_ms, Job, StoreResult};
 
 const INSERT_ALL: &str = "WITH ev AS (INSERT INTO events (id, app_id, type, data, labels, \
@@ -47,7 +47,9 @@ pub(super) async fn insert_all(
         .bind(col(all, |e| e.idempotency_key.as_ref().map(|k| k.as_str())))
         .bind(col(all, |e| to_ms(e.created_at)))
         .bind(col(all, |e| e.metadata.as_ref().map(|m| m.to_string())))
-        .bind(col(all, |e| e.ordering_key.as_deref()))
+        .bind(col(all, |e| {
+            e.ordering_key.as_ref().map(OrderingKey::as_str)
+        }))
         .bind(col(rows, |(j, _)| j.delivery_id.as_str()))
         .bind(col(rows, |(j, _)| j.event.app_id.as_str()))
         .bind(col(rows, |(j, _)| j.event.id.as_str()))
@@ -55,7 +57,9 @@ pub(super) async fn insert_all(
         .bind(col(rows, |(j, _)| to_ms(j.event.created_at)))
         .bind(col(rows, |(_, owner)| *owner))
         .bind(col(rows, |(j, _)| j.event.labels.to_json()))
-        .bind(col(rows, |(j, _)| j.ordering_key.as_deref()))
+        .bind(col(rows, |(j, _)| {
+            j.ordering_key.as_ref().map(OrderingKey::as_str)
+        }))
         .fetch_all(c)
         .await?;
     Ok(written.into_iter().collect())

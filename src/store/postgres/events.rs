@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::rows::{self, event_cols, fetch_filtered};
 use super::tenants::enabled_endpoints;
-use crate::domain::{fan_out, AppId, Endpoint, Event, EventId, IdempotencyKey};
+use crate::domain::{fan_out, AppId, Endpoint, Event, EventId, IdempotencyKey, OrderingKey};
 use crate::store::filter::{self, Dialect};
 use crate::store::{to_ms, EventQuery, Job, Lease, LeasePlanner, Page, Published, StoreResult};
 
@@ -45,7 +45,7 @@ async fn insert_event(c: &mut PgConnection, e: &Event) -> StoreResult<bool> {
     .bind(e.idempotency_key.as_ref().map(|k| k.as_str()))
     .bind(to_ms(e.created_at))
     .bind(e.metadata.as_ref().map(|m| m.to_string()))
-    .bind(&e.ordering_key)
+    .bind(e.ordering_key.as_ref().map(OrderingKey::as_str))
     .execute(c)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -68,7 +68,10 @@ async fn insert_deliveries(
     let owners: Vec<Option<&str>> = leased.iter().map(|l| l.then_some(owner)).collect();
     let ids: Vec<&str> = jobs.iter().map(|j| j.delivery_id.as_str()).collect();
     let eps: Vec<&str> = jobs.iter().map(|j| j.endpoint_id.as_str()).collect();
-    let keys: Vec<Option<&str>> = jobs.iter().map(|j| j.ordering_key.as_deref()).collect();
+    let keys: Vec<Option<&str>> = jobs
+        .iter()
+        .map(|j| j.ordering_key.as_ref().map(OrderingKey::as_str))
+        .collect();
     let seqs: Vec<(String, i64)> = sqlx::query_as(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
          next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, created_at, \

@@ -132,7 +132,7 @@ pub async fn blocked(pool: &PgPool, job: &Job) -> StoreResult<bool> {
          AND p.seq < $3)",
     )
     .bind(job.endpoint_id.as_str())
-    .bind(key)
+    .bind(key.as_str())
     .bind(job.seq)
     .fetch_one(pool)
     .await?;

@@ -64,7 +64,10 @@ pub fn blocked(c: &Connection, job: &Job) -> StoreResult<bool> {
             "SELECT 1 FROM deliveries WHERE endpoint_id = ?1 AND ordering_key = ?2 \
              AND status = 'pending' AND seq < ?3 LIMIT 1",
         )?
-        .query_row(params![job.endpoint_id.as_str(), key, job.seq], |_| Ok(()))
+        .query_row(
+            params![job.endpoint_id.as_str(), key.as_str(), job.seq],
+            |_| Ok(()),
+        )
         .optional()?;
     Ok(found.is_some())
 }

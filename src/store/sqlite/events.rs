@@ -7,7 +7,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::fanout::FanoutCache;
 use super::rows::{self, EVENT_COLS};
-use crate::domain::{fan_out, AppId, Event, EventId, IdempotencyKey};
+use crate::domain::{fan_out, AppId, Event, EventId, IdempotencyKey, OrderingKey};
 use crate::store::filter::{self, Dialect};
 use crate::store::{to_ms, EventQuery, Job, Lease, Page, Published, StoreResult};
 
@@ -32,7 +32,7 @@ fn insert_event(c: &Connection, e: &Event) -> StoreResult<()> {
         e.idempotency_key.as_ref().map(|k| k.as_str()),
         to_ms(e.created_at),
         e.metadata.as_ref().map(|m| m.to_string()),
-        e.ordering_key,
+        e.ordering_key.as_ref().map(OrderingKey::as_str),
     ])?;
     Ok(())
 }
@@ -100,7 +100,7 @@ fn insert_deliveries(
             now,
             if held { to_ms(lease.until) } else { now },
             job.event.labels.to_json(),
-            job.ordering_key,
+            job.ordering_key.as_ref().map(OrderingKey::as_str),
             held.then_some(owner),
             job.seq,
         ])?;
