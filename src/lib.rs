@@ -14,15 +14,18 @@
 //!   verify, and verifies them back.
 //! - [`ingest`] turns webhooks other systems send (a LiveKit server's) into events.
 //! - [`cli`] and [`config`] wire it together into one binary.
+//!
+//! Only `store` and `domain` (for the store suite) and `cli` (for the binary) are public; the
+//! rest is the crate's own, so the compiler reports what nothing uses.
 
-pub mod api;
-pub mod catalog;
+pub(crate) mod api;
+pub(crate) mod catalog;
 pub mod cli;
-pub mod config;
-pub mod dispatch;
+pub(crate) mod config;
+pub(crate) mod dispatch;
 pub mod domain;
-pub mod formats;
-pub mod ingest;
-pub mod server;
+pub(crate) mod formats;
+pub(crate) mod ingest;
+pub(crate) mod server;
 pub mod store;
-pub mod telemetry;
+pub(crate) mod telemetry;

@@ -94,7 +94,6 @@ impl FromRequestParts<AppState> for Admin {
 /// The app named by the `{app}` path segment, loaded and checked against the caller.
 pub struct Scoped {
     pub app: App,
-    pub caller: Caller,
 }
 
 impl FromRequestParts<AppState> for Scoped {
@@ -129,7 +128,7 @@ impl FromRequestParts<AppState> for Scoped {
                 app
             }
         };
-        Ok(Scoped { app, caller })
+        Ok(Scoped { app })
     }
 }
 

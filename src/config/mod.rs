@@ -11,7 +11,7 @@ use figment::providers::{Env, Format as _, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub use settings::{DatabaseUrl, Role, Secret, Settings};
+pub use settings::{Secret, Settings};
 
 /// The configuration as written by the operator. Not `Debug`: it holds the database URL
 /// with its password; [`Settings`] prints it redacted.

@@ -25,7 +25,7 @@ use tokio::sync::{watch, Notify};
 use crate::domain::{DeliveryId, EndpointId};
 use crate::store::{Job, Lease, Store};
 
-pub use client::{HttpClient, RESPONSE_CAP};
+pub use client::HttpClient;
 use queue::EndpointQueue;
 use share::Holdings;
 
