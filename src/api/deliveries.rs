@@ -13,7 +13,7 @@ use super::json::QueryPairs;
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
 use crate::domain::{Attempt, Delivery, DeliveryId, DeliveryStatus, EndpointId, EventId};
-use crate::store::DeliveryQuery;
+use crate::store::{DeliveryQuery, Resend};
 
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryWithAttempts {
@@ -55,12 +55,10 @@ pub async fn list(
         event,
         status,
         labels: q.labels()?,
+        page,
     };
-    let found = state
-        .store
-        .list_deliveries(&scoped.app.id, &query, &page)
-        .await?;
-    Ok(Json(respond(found, &page, |d| d.id.to_string())))
+    let found = state.store.list_deliveries(&scoped.app.id, &query).await?;
+    Ok(Json(respond(found, &query.page, |d| d.id.to_string())))
 }
 
 /// One delivery with every attempt: status codes, durations, response bodies, error kinds.
@@ -96,9 +94,14 @@ pub async fn resend(
         .as_ref()
         .map(|d| d.lease_until())
         .unwrap_or(DateTime::UNIX_EPOCH);
+    let resend = Resend {
+        app: scoped.app.id.clone(),
+        delivery: id.clone(),
+        lease_until: lease,
+    };
     let job = state
         .store
-        .resend(&scoped.app.id, &id, lease)
+        .resend(&resend)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("delivery '{raw}'")))?;
     if let Some(d) = &state.dispatcher {

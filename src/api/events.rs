@@ -59,7 +59,7 @@ pub async fn commit(
         .dispatcher
         .as_ref()
         .map_or_else(Lease::none, |d| d.lease());
-    let published = state.store.publish(&app.id, events, &lease).await?;
+    let published = state.store.publish(events, &lease).await?;
     let mut out = Vec::with_capacity(published.len());
     for Published {
         event,
@@ -111,20 +111,13 @@ fn hand_over(d: &crate::dispatch::Dispatcher, lease: &Lease, jobs: Vec<Job>, lea
 async fn count_deliveries(state: &AppState, app: &App, event: &EventId) -> ApiResult<usize> {
     let q = DeliveryQuery {
         event: Some(event.clone()),
+        page: Page {
+            limit: 10_000,
+            before: None,
+        },
         ..Default::default()
     };
-    Ok(state
-        .store
-        .list_deliveries(
-            &app.id,
-            &q,
-            &Page {
-                limit: 10_000,
-                before: None,
-            },
-        )
-        .await?
-        .len())
+    Ok(state.store.list_deliveries(&app.id, &q).await?.len())
 }
 
 /// Publishes one event: 202 once it and its deliveries are committed, 200 with the original
@@ -199,12 +192,10 @@ pub async fn list(
     let query = EventQuery {
         event_type: q.get("type").map(str::to_owned),
         labels: q.labels()?,
+        page,
     };
-    let events = state
-        .store
-        .list_events(&scoped.app.id, &query, &page)
-        .await?;
-    Ok(Json(respond(events, &page, |e| e.id.to_string())))
+    let events = state.store.list_events(&scoped.app.id, &query).await?;
+    Ok(Json(respond(events, &query.page, |e| e.id.to_string())))
 }
 
 #[utoipa::path(get, path = "/v1/apps/{app}/events/{evt}", tag = "events",

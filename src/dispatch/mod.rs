@@ -255,13 +255,8 @@ impl Dispatcher {
             if claim.limit == 0 {
                 return;
             }
-            let now = Utc::now();
-            match self
-                .inner
-                .store
-                .claim_due(now, &claim, self.lease_until())
-                .await
-            {
+            let claim = claim.at(Utc::now(), self.lease_until());
+            match self.inner.store.claim_due(&claim).await {
                 Ok(jobs) => {
                     let n = jobs.len();
                     if n == claim.limit as usize {

@@ -172,7 +172,8 @@ impl Holdings {
         Released { wake: drained }
     }
 
-    /// The claim that fills every endpoint up to its share, and the window up to `limit`.
+    /// The claim that fills every endpoint up to its share, and the window up to `limit`
+    /// (its times are set where it is made, with [`Claim::at`]).
     pub fn claim(&self, limit: usize, after: Option<EndpointId>) -> Claim {
         let rooms = self
             .endpoints
@@ -187,6 +188,7 @@ impl Holdings {
             rooms,
             default_room: self.fresh_share() as u32,
             after,
+            ..Claim::default()
         }
     }
 }

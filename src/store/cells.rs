@@ -71,6 +71,10 @@ pub const ATTEMPTS: Table = Table {
         "trigger",
     ],
 };
+pub const EVENT_TYPES: Table = Table {
+    name: "event_types",
+    cols: &["name", "family", "description", "schema"],
+};
 /// A job's delivery columns; the columns of [`EVENTS`] follow them.
 pub const JOBS: Table = Table {
     name: "deliveries",

@@ -98,23 +98,18 @@ pub fn endpoints(dialect: Dialect, app: &AppId, page: &Page) -> (String, Vec<Str
 }
 
 /// A page of an app's events, by type and labels.
-pub fn events(dialect: Dialect, app: &AppId, q: &EventQuery, page: &Page) -> (String, Vec<String>) {
+pub fn events(dialect: Dialect, app: &AppId, q: &EventQuery) -> (String, Vec<String>) {
     let mut f = Filter::new(dialect);
     f.eq("app_id", app.as_str());
     if let Some(t) = &q.event_type {
         f.eq("type", t);
     }
     f.labels(&q.labels);
-    f.page(page)
+    f.page(&q.page)
 }
 
 /// A page of an app's deliveries, by endpoint, event, status and labels.
-pub fn deliveries(
-    dialect: Dialect,
-    app: &AppId,
-    q: &DeliveryQuery,
-    page: &Page,
-) -> (String, Vec<String>) {
+pub fn deliveries(dialect: Dialect, app: &AppId, q: &DeliveryQuery) -> (String, Vec<String>) {
     let mut f = Filter::new(dialect);
     f.eq("app_id", app.as_str());
     if let Some(ep) = &q.endpoint {
@@ -127,7 +122,7 @@ pub fn deliveries(
         f.eq("status", status.as_str());
     }
     f.labels(&q.labels);
-    f.page(page)
+    f.page(&q.page)
 }
 
 /// What an app owns, deleted with it (attempts first, through their deliveries).
@@ -148,19 +143,19 @@ mod tests {
         let app = AppId::new();
         let q = DeliveryQuery {
             labels: vec![("room_id".into(), "r1".into())],
+            page: Page {
+                limit: 11,
+                before: Some("dlv_x".into()),
+            },
             ..DeliveryQuery::default()
         };
-        let page = Page {
-            limit: 11,
-            before: Some("dlv_x".into()),
-        };
-        let (lite, lite_params) = deliveries(Dialect::Sqlite, &app, &q, &page);
+        let (lite, lite_params) = deliveries(Dialect::Sqlite, &app, &q);
         assert_eq!(
             lite,
             " WHERE app_id = ?1 AND json_extract(labels, ?2) = ?3 AND id < ?4 ORDER BY id DESC LIMIT 11"
         );
         assert_eq!(lite_params[1], "$.\"room_id\"");
-        let (pg, pg_params) = deliveries(Dialect::Postgres, &app, &q, &page);
+        let (pg, pg_params) = deliveries(Dialect::Postgres, &app, &q);
         assert_eq!(
             pg,
             " WHERE app_id = $1 AND labels ->> $2 = $3 AND id < $4 ORDER BY id DESC LIMIT 11"

@@ -83,9 +83,18 @@ pub struct Claim {
     /// Endpoints are visited in id order, starting after this one and wrapping around, so
     /// that when `limit` cuts a claim short the next one begins where it stopped.
     pub after: Option<EndpointId>,
+    /// What counts as due: deliveries due at or before this time.
+    pub now: DateTime<Utc>,
+    /// Until when the claimed deliveries are leased.
+    pub until: DateTime<Utc>,
 }
 
 impl Claim {
+    /// The claim made at `now`, leasing what it takes until `until`.
+    pub fn at(self, now: DateTime<Utc>, until: DateTime<Utc>) -> Self {
+        Self { now, until, ..self }
+    }
+
     pub fn room(&self, endpoint: &EndpointId) -> u32 {
         self.rooms
             .get(endpoint)

@@ -64,6 +64,7 @@ pub struct Page {
 pub struct EventQuery {
     pub event_type: Option<String>,
     pub labels: Vec<(String, String)>,
+    pub page: Page,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -72,6 +73,7 @@ pub struct DeliveryQuery {
     pub event: Option<EventId>,
     pub status: Option<DeliveryStatus>,
     pub labels: Vec<(String, String)>,
+    pub page: Page,
 }
 
 /// What one publish did: the event (new, or the original for a repeated idempotency key) and
@@ -97,6 +99,16 @@ impl Published {
             leased: Vec::new(),
         }
     }
+}
+
+/// A manual resend: the app's delivery goes back to `pending`, due now, whatever its state,
+/// leased to this process until `lease_until` (when that is in the future) so that it is
+/// sent from memory.
+#[derive(Debug, Clone)]
+pub struct Resend {
+    pub app: AppId,
+    pub delivery: DeliveryId,
+    pub lease_until: DateTime<Utc>,
 }
 
 /// Which deliveries a recovery re-queues, decided by the caller and only translated by the
@@ -147,6 +159,19 @@ pub type Exclusive = Box<dyn Send>;
 pub trait Store: Tenants + EventLog + DeliveryQueue + 'static {}
 
 impl<T: Tenants + EventLog + DeliveryQueue + 'static> Store for T {}
+
+/// The one app the events of a publish belong to; `None` for no events.
+pub(crate) fn app_of(events: &[Event]) -> StoreResult<Option<AppId>> {
+    let Some(first) = events.first() else {
+        return Ok(None);
+    };
+    if events.iter().any(|e| e.app_id != first.app_id) {
+        return Err(StoreError::Internal(
+            "one publish writes events of one app".into(),
+        ));
+    }
+    Ok(Some(first.app_id.clone()))
+}
 
 /// Opens the store a database URL names and runs its migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {

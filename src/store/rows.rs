@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use super::cells::{clip, Reader};
 pub use super::cells::{
-    select, Cells, Corrupt, Table, APPS, ATTEMPTS, DELIVERIES, ENDPOINTS, EVENTS, JOBS,
+    select, Cells, Corrupt, Table, APPS, ATTEMPTS, DELIVERIES, ENDPOINTS, EVENTS, EVENT_TYPES, JOBS,
 };
 use crate::domain::{
     App, Attempt, Delivery, DeliveryStatus, Endpoint, ErrorKind, Event, EventData, EventTypeName,
     IdempotencyKey, Ingest, Labels, OrderingKey, Preset, Trigger,
 };
-use crate::store::{EndpointDoc, Job};
+use crate::store::{CustomEventType, EndpointDoc, Job};
 
 pub fn app<C: Cells>(row: &C) -> Result<App, C::Error> {
     let r = Reader::new(row, &APPS, 0);
@@ -110,5 +110,15 @@ pub fn job<C: Cells>(row: &C) -> Result<Job, C::Error> {
         ordering_key: r.opt_text(4)?.map(OrderingKey::from_trusted),
         seq: r.int(5)?,
         event: Arc::new(event_at(row, JOBS.cols.len())?),
+    })
+}
+
+pub fn event_type<C: Cells>(row: &C) -> Result<CustomEventType, C::Error> {
+    let r = Reader::new(row, &EVENT_TYPES, 0);
+    Ok(CustomEventType {
+        name: EventTypeName::from_trusted(r.text(0)?),
+        family: r.text(1)?,
+        description: r.text(2)?,
+        schema: r.opt_json(3)?,
     })
 }

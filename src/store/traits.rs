@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job,
-    Lease, Page, Published, Recovery, StoreResult,
+    Lease, Page, Published, Recovery, Resend, StoreResult,
 };
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
@@ -56,28 +56,14 @@ pub trait Tenants: Send + Sync {
 /// for the API to show. Publishing writes an event and its fan-out in one transaction.
 #[async_trait]
 pub trait EventLog: Send + Sync {
-    /// Writes events and their fan-out atomically: all of `events` or none. The deliveries
-    /// `lease` covers are created leased to this process, for the in-memory fast path.
-    async fn publish(
-        &self,
-        app: &AppId,
-        events: Vec<Event>,
-        lease: &Lease,
-    ) -> StoreResult<Vec<Published>>;
+    /// Writes events of one app and their fan-out atomically: all of `events` or none. The
+    /// deliveries `lease` covers are created leased to this process, for the in-memory fast
+    /// path.
+    async fn publish(&self, events: Vec<Event>, lease: &Lease) -> StoreResult<Vec<Published>>;
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>>;
-    async fn list_events(
-        &self,
-        app: &AppId,
-        q: &EventQuery,
-        page: &Page,
-    ) -> StoreResult<Vec<Event>>;
+    async fn list_events(&self, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>>;
 
-    async fn list_deliveries(
-        &self,
-        app: &AppId,
-        q: &DeliveryQuery,
-        page: &Page,
-    ) -> StoreResult<Vec<Delivery>>;
+    async fn list_deliveries(&self, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>>;
     async fn get_delivery(
         &self,
         app: &AppId,
@@ -105,24 +91,16 @@ pub trait EventLog: Send + Sync {
 ///   de-duplicate by the delivery id. Delivery is at least once.
 #[async_trait]
 pub trait DeliveryQueue: Send + Sync {
-    /// Puts a delivery back to `pending`, due now, whatever its state; returns its job.
-    async fn resend(
-        &self,
-        app: &AppId,
-        id: &DeliveryId,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<Option<Job>>;
+    /// Carries out `resend`; answers the delivery's job, or `None` when the app has no such
+    /// delivery.
+    async fn resend(&self, resend: &Resend) -> StoreResult<Option<Job>>;
     /// Re-queues what `scope` names; answers how many deliveries it re-queued.
     async fn recover(&self, scope: &Recovery) -> StoreResult<u64>;
 
-    /// Leases due, unleased pending deliveries until `lease_until`: of each endpoint at most
-    /// its room in `claim` (earliest due first, a room's head only), `claim.limit` in all.
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        claim: &Claim,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<Vec<Job>>;
+    /// Leases pending, unleased deliveries due at `claim.now` until `claim.until`: of each
+    /// endpoint at most its room in `claim` (earliest due first, a room's head only),
+    /// `claim.limit` in all.
+    async fn claim_due(&self, claim: &Claim) -> StoreResult<Vec<Job>>;
     /// Whether an earlier delivery with the job's ordering key is still pending (the job
     /// must wait for it).
     async fn blocked(&self, job: &Job) -> StoreResult<bool>;

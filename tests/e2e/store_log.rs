@@ -24,7 +24,7 @@ async fn store_publishes_in_one_group_keep_their_keys_and_fail_alone() {
     let mut earlier = event(&app, "participant.joined", &[]);
     earlier.idempotency_key = key("k-old");
     store
-        .publish(&app.id, vec![earlier.clone()], &unleased())
+        .publish(vec![earlier.clone()], &unleased())
         .await
         .expect("publish the earlier event");
 
@@ -44,10 +44,10 @@ async fn store_publishes_in_one_group_keep_their_keys_and_fail_alone() {
         } else {
             vec![e]
         };
-        let (store, app_id) = (store.clone(), app.id.clone());
+        let store = store.clone();
         let task = async move {
             let key = events[0].idempotency_key.clone();
-            (i, key, store.publish(&app_id, events, &unleased()).await)
+            (i, key, store.publish(events, &unleased()).await)
         };
         if i % 3 == 1 {
             second.push(task);
@@ -95,10 +95,12 @@ async fn store_publishes_in_one_group_keep_their_keys_and_fail_alone() {
     let stored = store
         .list_deliveries(
             &app.id,
-            &DeliveryQuery::default(),
-            &Page {
-                limit: 1000,
-                before: None,
+            &DeliveryQuery {
+                page: Page {
+                    limit: 1000,
+                    before: None,
+                },
+                ..DeliveryQuery::default()
             },
         )
         .await
@@ -134,7 +136,7 @@ async fn store_publish_fans_out_is_idempotent_and_all_or_nothing() {
     let mut first = event(&app, "participant.joined", &[("room_id", "r1")]);
     first.idempotency_key = Some(IdempotencyKey::from_trusted("k-1".into()));
     let out = store
-        .publish(&app.id, vec![first.clone()], &unleased())
+        .publish(vec![first.clone()], &unleased())
         .await
         .unwrap();
     let mut reached: Vec<_> = out[0].jobs.iter().map(|j| j.endpoint_id.clone()).collect();
@@ -146,10 +148,7 @@ async fn store_publish_fans_out_is_idempotent_and_all_or_nothing() {
     // The same key returns the original, with nothing new to deliver.
     let mut repeat = event(&app, "participant.joined", &[]);
     repeat.idempotency_key = first.idempotency_key.clone();
-    let again = store
-        .publish(&app.id, vec![repeat], &unleased())
-        .await
-        .unwrap();
+    let again = store.publish(vec![repeat], &unleased()).await.unwrap();
     assert!(!again[0].created && again[0].jobs.is_empty());
     assert_eq!(again[0].event.id, first.id);
 
@@ -158,17 +157,12 @@ async fn store_publish_fans_out_is_idempotent_and_all_or_nothing() {
     off.enabled = false;
     store.update_endpoint(&off).await.unwrap();
     let left = event(&app, "participant.left", &[("room_id", "r2")]);
-    let out = store
-        .publish(&app.id, vec![left], &unleased())
-        .await
-        .unwrap();
+    let out = store.publish(vec![left], &unleased()).await.unwrap();
     assert!(out[0].jobs.is_empty(), "{:?}", out[0].jobs);
 
     // A batch that fails part-way leaves nothing behind.
     let a = event(&app, "participant.joined", &[]);
-    let failed = store
-        .publish(&app.id, vec![a.clone(), a.clone()], &unleased())
-        .await;
+    let failed = store.publish(vec![a.clone(), a.clone()], &unleased()).await;
     assert!(failed.is_err());
     assert!(store.get_event(&app.id, &a.id).await.unwrap().is_none());
 
@@ -181,29 +175,17 @@ async fn store_publish_fans_out_is_idempotent_and_all_or_nothing() {
     assert_eq!(stored.labels.get("room_id"), Some("r1"));
     let q = herald::store::EventQuery {
         labels: vec![("room_id".into(), "r1".into())],
+        page: page(10),
         ..Default::default()
     };
-    assert_eq!(
-        store
-            .list_events(&app.id, &q, &page(10))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(store.list_events(&app.id, &q).await.unwrap().len(), 1);
     let dq = DeliveryQuery {
         endpoint: Some(room.id.clone()),
         status: Some(DeliveryStatus::Pending),
         labels: vec![("room_id".into(), "r1".into())],
+        page: page(10),
         ..Default::default()
     };
-    assert_eq!(
-        store
-            .list_deliveries(&app.id, &dq, &page(10))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(store.list_deliveries(&app.id, &dq).await.unwrap().len(), 1);
     assert_eq!(store.pending_count().await.unwrap(), 3);
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
 use herald::domain::{Attempt, AttemptId, DeliveryStatus, ErrorKind, Trigger};
-use herald::store::{self, AttemptOutcome, Job, Recovery};
+use herald::store::{self, AttemptOutcome, Job, Recovery, Resend};
 use serde_json::json;
 
 use crate::store::{app, endpoint, event, leased, open, unleased, up_to};
@@ -41,23 +41,20 @@ async fn store_claims_lease_and_hand_over_expired_work() {
     let events = (0..40)
         .map(|_| event(&app, "participant.joined", &[]))
         .collect();
-    first.publish(&app.id, events, &unleased()).await.unwrap();
+    first.publish(events, &unleased()).await.unwrap();
 
     // Two processes claiming at once get disjoint halves of the work.
     let now = Utc::now();
     let lease = now + Duration::seconds(30);
-    let half = up_to(25);
-    let (a, b) = tokio::join!(
-        first.claim_due(now, &half, lease),
-        second.claim_due(now, &half, lease)
-    );
+    let half = up_to(25).at(now, lease);
+    let (a, b) = tokio::join!(first.claim_due(&half), second.claim_due(&half));
     let (a, b) = (a.unwrap(), b.unwrap());
     let ids_a: HashSet<_> = a.iter().map(|j| j.delivery_id.clone()).collect();
     let ids_b: HashSet<_> = b.iter().map(|j| j.delivery_id.clone()).collect();
     assert!(ids_a.is_disjoint(&ids_b));
     assert_eq!(ids_a.len() + ids_b.len(), 40);
     assert!(second
-        .claim_due(now, &up_to(100), lease)
+        .claim_due(&up_to(100).at(now, lease))
         .await
         .unwrap()
         .is_empty());
@@ -75,7 +72,7 @@ async fn store_claims_lease_and_hand_over_expired_work() {
     assert_eq!(first.renew_leases(&theirs, later).await.unwrap(), 0);
     let after = lease + Duration::seconds(1);
     let taken = second
-        .claim_due(after, &up_to(100), after + Duration::seconds(30))
+        .claim_due(&up_to(100).at(after, after + Duration::seconds(30)))
         .await
         .unwrap();
     let taken: HashSet<_> = taken.into_iter().map(|j| j.delivery_id).collect();
@@ -85,7 +82,7 @@ async fn store_claims_lease_and_hand_over_expired_work() {
     let job = &a[0];
     first.release(&job.delivery_id).await.unwrap();
     let back = second
-        .claim_due(Utc::now(), &up_to(100), lease)
+        .claim_due(&up_to(100).at(Utc::now(), lease))
         .await
         .unwrap();
     assert_eq!(back.len(), 1);
@@ -107,16 +104,16 @@ async fn store_orders_a_room_across_processes_and_keeps_held_retries() {
     endpoint(first.as_ref(), &app, json!({"ordering": "per_room"})).await;
     for _ in 0..3 {
         let e = event(&app, "chat.message", &[("room_id", "r1")]);
-        second.publish(&app.id, vec![e], &unleased()).await.unwrap();
+        second.publish(vec![e], &unleased()).await.unwrap();
     }
     let lease = Utc::now() + Duration::seconds(30);
     let head = first
-        .claim_due(Utc::now(), &up_to(10), lease)
+        .claim_due(&up_to(10).at(Utc::now(), lease))
         .await
         .unwrap();
     assert_eq!(head.len(), 1, "only the room's first delivery may go");
     assert!(second
-        .claim_due(Utc::now(), &up_to(10), lease)
+        .claim_due(&up_to(10).at(Utc::now(), lease))
         .await
         .unwrap()
         .is_empty());
@@ -128,16 +125,13 @@ async fn store_orders_a_room_across_processes_and_keeps_held_retries() {
     first.record_attempts(vec![retry]).await.unwrap();
     let at_retry = Utc::now() + Duration::seconds(2);
     assert!(second
-        .claim_due(at_retry, &up_to(10), lease)
+        .claim_due(&up_to(10).at(at_retry, lease))
         .await
         .unwrap()
         .is_empty());
 
     let next = event(&app, "chat.message", &[("room_id", "r1")]);
-    let out = second
-        .publish(&app.id, vec![next], &leased(lease))
-        .await
-        .unwrap();
+    let out = second.publish(vec![next], &leased(lease)).await.unwrap();
     assert!(second.blocked(&out[0].jobs[0]).await.unwrap());
     assert!(!first.blocked(&head[0]).await.unwrap());
 
@@ -148,7 +142,7 @@ async fn store_orders_a_room_across_processes_and_keeps_held_retries() {
         .await
         .unwrap();
     let second_in_line = second
-        .claim_due(Utc::now(), &up_to(10), lease)
+        .claim_due(&up_to(10).at(Utc::now(), lease))
         .await
         .unwrap();
     assert_eq!(second_in_line.len(), 1);
@@ -171,10 +165,10 @@ async fn store_resends_recovers_and_disables() {
     let app = app(store.as_ref()).await;
     let ep = endpoint(store.as_ref(), &app, json!({})).await;
     let e = event(&app, "participant.joined", &[]);
-    store.publish(&app.id, vec![e], &unleased()).await.unwrap();
+    store.publish(vec![e], &unleased()).await.unwrap();
     let lease = Utc::now() + Duration::seconds(30);
     let job = store
-        .claim_due(Utc::now(), &up_to(10), lease)
+        .claim_due(&up_to(10).at(Utc::now(), lease))
         .await
         .unwrap()
         .remove(0);
@@ -193,14 +187,18 @@ async fn store_resends_recovers_and_disables() {
         1
     );
     let again = store
-        .claim_due(Utc::now(), &up_to(10), lease)
+        .claim_due(&up_to(10).at(Utc::now(), lease))
         .await
         .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].trigger, Trigger::Manual);
 
     let resent = store
-        .resend(&app.id, &job.delivery_id, lease)
+        .resend(&Resend {
+            app: app.id.clone(),
+            delivery: job.delivery_id.clone(),
+            lease_until: lease,
+        })
         .await
         .unwrap()
         .expect("resent");
@@ -217,10 +215,7 @@ async fn store_resends_recovers_and_disables() {
         Some("the receiver answered 410 Gone")
     );
     let later = event(&app, "participant.joined", &[]);
-    let out = store
-        .publish(&app.id, vec![later], &unleased())
-        .await
-        .unwrap();
+    let out = store.publish(vec![later], &unleased()).await.unwrap();
     assert!(out[0].jobs.is_empty());
     assert!(store.delete_endpoint(&ep.id).await.unwrap());
 }

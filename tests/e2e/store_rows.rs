@@ -24,11 +24,7 @@ async fn store_refuses_corrupt_status_preset_and_json_naming_the_column() {
     let app = app(store.as_ref()).await;
     let ep = endpoint(store.as_ref(), &app, json!({})).await;
     let published = store
-        .publish(
-            &app.id,
-            vec![event(&app, "room.started", &[])],
-            &Lease::none(),
-        )
+        .publish(vec![event(&app, "room.started", &[])], &Lease::none())
         .await
         .expect("publish");
     let delivery = published[0].jobs[0].delivery_id.clone();
@@ -39,7 +35,13 @@ async fn store_refuses_corrupt_status_preset_and_json_naming_the_column() {
         "deliveries.status",
     );
     let listed = store
-        .list_deliveries(&app.id, &DeliveryQuery::default(), &page(10))
+        .list_deliveries(
+            &app.id,
+            &DeliveryQuery {
+                page: page(10),
+                ..DeliveryQuery::default()
+            },
+        )
         .await;
     names(listed, "deliveries.status");
     dir.1.execute("UPDATE deliveries SET status = 'pending'");

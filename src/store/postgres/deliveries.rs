@@ -1,6 +1,6 @@
 //! The delivery log, manual resends and recoveries.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sqlx::PgPool;
 
 use super::rows::job;
@@ -8,15 +8,10 @@ use super::rows::{self, event_cols, fetch_filtered, ATTEMPT_COLS, DELIVERY_COLS}
 use crate::domain::{AppId, Attempt, Delivery, DeliveryId};
 use crate::store::filter::{self, Dialect};
 use crate::store::rows::JOBS;
-use crate::store::{to_ms, DeliveryQuery, Job, Page, Recovery, StoreResult};
+use crate::store::{to_ms, DeliveryQuery, Job, Recovery, Resend, StoreResult};
 
-pub async fn list(
-    pool: &PgPool,
-    app: &AppId,
-    q: &DeliveryQuery,
-    page: &Page,
-) -> StoreResult<Vec<Delivery>> {
-    let (tail, params) = filter::deliveries(Dialect::Postgres, app, q, page);
+pub async fn list(pool: &PgPool, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>> {
+    let (tail, params) = filter::deliveries(Dialect::Postgres, app, q);
     let sql = format!("SELECT {DELIVERY_COLS} FROM deliveries{tail}");
     Ok(fetch_filtered(pool, &sql, params, rows::delivery).await?)
 }
@@ -52,13 +47,8 @@ pub fn job_cols() -> String {
     format!("{}, {}", rows::cols(&JOBS, "d"), event_cols("e"))
 }
 
-pub async fn resend(
-    pool: &PgPool,
-    app: &AppId,
-    id: &DeliveryId,
-    lease_until: DateTime<Utc>,
-    owner: &str,
-) -> StoreResult<Option<Job>> {
+pub async fn resend(pool: &PgPool, resend: &Resend, owner: &str) -> StoreResult<Option<Job>> {
+    let (app, id, lease_until) = (&resend.app, &resend.delivery, resend.lease_until);
     let now = to_ms(Utc::now());
     let leased = to_ms(lease_until) > now;
     let mut tx = pool.begin().await?;

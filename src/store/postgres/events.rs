@@ -8,7 +8,7 @@ use super::rows::{self, event_cols, fetch_filtered};
 use super::tenants::enabled_endpoints;
 use crate::domain::{fan_out, AppId, Endpoint, Event, EventId, IdempotencyKey, OrderingKey};
 use crate::store::filter::{self, Dialect};
-use crate::store::{to_ms, EventQuery, Job, Lease, LeasePlanner, Page, Published, StoreResult};
+use crate::store::{to_ms, EventQuery, Job, Lease, LeasePlanner, Published, StoreResult};
 
 pub(super) async fn find_by_key(
     c: &mut PgConnection,
@@ -160,13 +160,8 @@ pub async fn get_event(pool: &PgPool, app: &AppId, id: &EventId) -> StoreResult<
     Ok(row.as_ref().map(rows::event).transpose()?)
 }
 
-pub async fn list_events(
-    pool: &PgPool,
-    app: &AppId,
-    q: &EventQuery,
-    page: &Page,
-) -> StoreResult<Vec<Event>> {
-    let (tail, params) = filter::events(Dialect::Postgres, app, q, page);
+pub async fn list_events(pool: &PgPool, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
+    let (tail, params) = filter::events(Dialect::Postgres, app, q);
     let sql = format!("SELECT {} FROM events e{tail}", event_cols("e"));
     Ok(fetch_filtered(pool, &sql, params, rows::event).await?)
 }

@@ -71,13 +71,8 @@ pub async fn take_over(pool: &PgPool, now: DateTime<Utc>, orphans: bool) -> Stor
 /// costs the other endpoints nothing): rows locked by a concurrent claim are skipped, not
 /// waited for, and a room's delivery is taken only when no earlier one of the room is still
 /// pending anywhere.
-pub async fn claim_due(
-    pool: &PgPool,
-    now: DateTime<Utc>,
-    claim: &Claim,
-    lease_until: DateTime<Utc>,
-    owner: &str,
-) -> StoreResult<Vec<Job>> {
+pub async fn claim_due(pool: &PgPool, claim: &Claim, owner: &str) -> StoreResult<Vec<Job>> {
+    let (now, lease_until) = (claim.now, claim.until);
     // Taking over first: a process that missed its own heartbeat has been given up, by
     // the others as much as by itself.
     take_over(pool, now, false).await?;

@@ -4,7 +4,7 @@
 use sqlx::postgres::PgRow;
 use sqlx::{Column, Row, TypeInfo};
 
-pub use crate::store::rows::{app, attempt, delivery, endpoint, event, job};
+pub use crate::store::rows::{app, attempt, delivery, endpoint, event, event_type, job};
 use crate::store::rows::{select, Cells, Corrupt, Table, EVENTS};
 
 pub const APP_COLS: &str = "id, name, preset, metadata, created_at, updated_at, ingest";

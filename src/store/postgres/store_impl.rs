@@ -10,8 +10,9 @@ use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
-    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
-    EventQuery, Exclusive, Job, Lease, Page, Published, Recovery, StoreError, StoreResult, Tenants,
+    app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
+    EventQuery, Exclusive, Job, Lease, Page, Published, Recovery, Resend, StoreError, StoreResult,
+    Tenants,
 };
 
 #[async_trait]
@@ -102,34 +103,22 @@ impl Tenants for PgStore {
 
 #[async_trait]
 impl EventLog for PgStore {
-    async fn publish(
-        &self,
-        app: &AppId,
-        evts: Vec<Event>,
-        lease: &Lease,
-    ) -> StoreResult<Vec<Published>> {
+    async fn publish(&self, evts: Vec<Event>, lease: &Lease) -> StoreResult<Vec<Published>> {
+        let Some(app) = app_of(&evts)? else {
+            return Ok(Vec::new());
+        };
         self.alive_for(lease.until).await?;
-        self.publishes.publish(app, evts, lease).await
+        self.publishes.publish(&app, evts, lease).await
     }
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
         events::get_event(&self.pool, app, id).await
     }
-    async fn list_events(
-        &self,
-        app: &AppId,
-        q: &EventQuery,
-        page: &Page,
-    ) -> StoreResult<Vec<Event>> {
-        events::list_events(&self.pool, app, q, page).await
+    async fn list_events(&self, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
+        events::list_events(&self.pool, app, q).await
     }
 
-    async fn list_deliveries(
-        &self,
-        app: &AppId,
-        q: &DeliveryQuery,
-        page: &Page,
-    ) -> StoreResult<Vec<Delivery>> {
-        deliveries::list(&self.pool, app, q, page).await
+    async fn list_deliveries(&self, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>> {
+        deliveries::list(&self.pool, app, q).await
     }
     async fn get_delivery(
         &self,
@@ -142,26 +131,16 @@ impl EventLog for PgStore {
 
 #[async_trait]
 impl DeliveryQueue for PgStore {
-    async fn resend(
-        &self,
-        app: &AppId,
-        id: &DeliveryId,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<Option<Job>> {
-        self.alive_for(lease_until).await?;
-        deliveries::resend(&self.pool, app, id, lease_until, &self.owner).await
+    async fn resend(&self, resend: &Resend) -> StoreResult<Option<Job>> {
+        self.alive_for(resend.lease_until).await?;
+        deliveries::resend(&self.pool, resend, &self.owner).await
     }
     async fn recover(&self, scope: &Recovery) -> StoreResult<u64> {
         deliveries::recover(&self.pool, scope).await
     }
 
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        claim: &Claim,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<Vec<Job>> {
-        leases::claim_due(&self.pool, now, claim, lease_until, &self.owner).await
+    async fn claim_due(&self, claim: &Claim) -> StoreResult<Vec<Job>> {
+        leases::claim_due(&self.pool, claim, &self.owner).await
     }
     async fn blocked(&self, job: &Job) -> StoreResult<bool> {
         leases::blocked(&self.pool, job).await

@@ -3,7 +3,7 @@
 use sqlx::{PgConnection, PgPool, Row};
 
 use super::rows::{self, fetch_filtered, APP_COLS, ENDPOINT_COLS};
-use crate::domain::{App, AppId, Endpoint, EndpointId, EventTypeName, KeyId};
+use crate::domain::{App, AppId, Endpoint, EndpointId, KeyId};
 use crate::store::filter::{self, Dialect, APP_OWNED};
 use crate::store::{
     from_ms, to_ms, ApiKey, CustomEventType, EndpointDoc, Page, StoreError, StoreResult,
@@ -170,18 +170,10 @@ pub async fn list_event_types(pool: &PgPool, app: &AppId) -> StoreResult<Vec<Cus
     .bind(app.as_str())
     .fetch_all(pool)
     .await?;
-    found
+    Ok(found
         .iter()
-        .map(|r| {
-            let schema: Option<String> = r.try_get(3)?;
-            Ok(CustomEventType {
-                name: EventTypeName::from_trusted(r.try_get(0)?),
-                family: r.try_get(1)?,
-                description: r.try_get(2)?,
-                schema: schema.and_then(|s| serde_json::from_str(&s).ok()),
-            })
-        })
-        .collect()
+        .map(rows::event_type)
+        .collect::<sqlx::Result<_>>()?)
 }
 
 fn doc_json(ep: &Endpoint) -> StoreResult<String> {

@@ -13,14 +13,8 @@ use crate::store::{to_ms, Claim, Job, StoreResult};
 /// Leases, endpoint by endpoint in the claim's order, up to each endpoint's room of its
 /// earliest due deliveries (a room's head only), up to the claim's limit in all. One indexed
 /// look-up per endpoint: an endpoint's backlog, however long, costs the others nothing.
-pub fn claim_due(
-    c: &Connection,
-    now: DateTime<Utc>,
-    claim: &Claim,
-    lease_until: DateTime<Utc>,
-    owner: &str,
-) -> StoreResult<Vec<Job>> {
-    let now = to_ms(now);
+pub fn claim_due(c: &Connection, claim: &Claim, owner: &str) -> StoreResult<Vec<Job>> {
+    let (now, lease_until) = (to_ms(claim.now), claim.until);
     let ids: Vec<EndpointId> = c
         .prepare_cached("SELECT id FROM endpoints ORDER BY id")?
         .query_map([], |r| Ok(EndpointId::from_trusted(r.get(0)?)))?

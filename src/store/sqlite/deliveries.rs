@@ -1,6 +1,6 @@
 //! The delivery log, manual resends, recoveries and the dispatcher's write-backs.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::rows::{self, ATTEMPT_COLS, DELIVERY_COLS};
@@ -8,15 +8,10 @@ use super::tenants::{get_endpoint, update_endpoint};
 use crate::domain::{AppId, Attempt, Delivery, DeliveryId};
 use crate::store::filter::{self, Dialect};
 use crate::store::rows::{select, EVENTS, JOBS};
-use crate::store::{to_ms, AttemptOutcome, DeliveryQuery, Job, Page, Recovery, StoreResult};
+use crate::store::{to_ms, AttemptOutcome, DeliveryQuery, Job, Recovery, Resend, StoreResult};
 
-pub fn list(
-    c: &Connection,
-    app: &AppId,
-    q: &DeliveryQuery,
-    page: &Page,
-) -> StoreResult<Vec<Delivery>> {
-    let (tail, params) = filter::deliveries(Dialect::Sqlite, app, q, page);
+pub fn list(c: &Connection, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>> {
+    let (tail, params) = filter::deliveries(Dialect::Sqlite, app, q);
     let sql = format!("SELECT {DELIVERY_COLS} FROM deliveries{tail}");
     let mut stmt = c.prepare(&sql)?;
     let found = stmt
@@ -62,13 +57,8 @@ pub(super) fn jobs_where(
     Ok(jobs)
 }
 
-pub fn resend(
-    c: &Connection,
-    app: &AppId,
-    id: &DeliveryId,
-    lease_until: DateTime<Utc>,
-    owner: &str,
-) -> StoreResult<Option<Job>> {
+pub fn resend(c: &Connection, resend: &Resend, owner: &str) -> StoreResult<Option<Job>> {
+    let (app, id, lease_until) = (&resend.app, &resend.delivery, resend.lease_until);
     let now = to_ms(Utc::now());
     let owner = (to_ms(lease_until) > now).then_some(owner);
     let n = c.execute(

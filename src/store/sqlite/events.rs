@@ -9,7 +9,7 @@ use super::fanout::FanoutCache;
 use super::rows::{self, EVENT_COLS};
 use crate::domain::{fan_out, AppId, Event, EventId, IdempotencyKey, OrderingKey};
 use crate::store::filter::{self, Dialect};
-use crate::store::{to_ms, EventQuery, Job, Lease, Page, Published, StoreResult};
+use crate::store::{to_ms, EventQuery, Job, Lease, Published, StoreResult};
 
 fn find_by_key(c: &Connection, app: &AppId, key: &IdempotencyKey) -> StoreResult<Option<Event>> {
     let sql = format!("SELECT {EVENT_COLS} FROM events WHERE app_id = ?1 AND idempotency_key = ?2");
@@ -115,13 +115,8 @@ pub fn get_event(c: &Connection, app: &AppId, id: &EventId) -> StoreResult<Optio
         .optional()?)
 }
 
-pub fn list_events(
-    c: &Connection,
-    app: &AppId,
-    q: &EventQuery,
-    page: &Page,
-) -> StoreResult<Vec<Event>> {
-    let (tail, params) = filter::events(Dialect::Sqlite, app, q, page);
+pub fn list_events(c: &Connection, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
+    let (tail, params) = filter::events(Dialect::Sqlite, app, q);
     let sql = format!("SELECT {EVENT_COLS} FROM events{tail}");
     let mut stmt = c.prepare(&sql)?;
     let events = stmt

@@ -36,6 +36,9 @@ pub fn attempt(r: &Row<'_>) -> rusqlite::Result<Attempt> {
 pub fn job(r: &Row<'_>) -> rusqlite::Result<Job> {
     rows::job(r)
 }
+pub fn event_type(r: &Row<'_>) -> rusqlite::Result<crate::store::CustomEventType> {
+    rows::event_type(r)
+}
 
 impl Cells for Row<'_> {
     type Error = rusqlite::Error;

@@ -10,8 +10,8 @@ use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
-    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
-    EventQuery, Exclusive, Job, Lease, Page, Published, Recovery, StoreResult, Tenants,
+    app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
+    EventQuery, Exclusive, Job, Lease, Page, Published, Recovery, Resend, StoreResult, Tenants,
 };
 
 #[async_trait]
@@ -121,13 +121,11 @@ impl Tenants for SqliteStore {
 
 #[async_trait]
 impl EventLog for SqliteStore {
-    async fn publish(
-        &self,
-        app: &AppId,
-        evts: Vec<Event>,
-        lease: &Lease,
-    ) -> StoreResult<Vec<Published>> {
-        let (app, fanout, owner) = (app.clone(), self.fanout.clone(), self.owner.clone());
+    async fn publish(&self, evts: Vec<Event>, lease: &Lease) -> StoreResult<Vec<Published>> {
+        let Some(app) = app_of(&evts)? else {
+            return Ok(Vec::new());
+        };
+        let (fanout, owner) = (self.fanout.clone(), self.owner.clone());
         let (lease, seq) = (lease.clone(), Arc::clone(&self.seq));
         self.write(move |c| events::publish(c, &app, &evts, &lease, &owner, &fanout, &seq))
             .await
@@ -136,26 +134,14 @@ impl EventLog for SqliteStore {
         let (app, id) = (app.clone(), id.clone());
         self.read(move |c| events::get_event(c, &app, &id)).await
     }
-    async fn list_events(
-        &self,
-        app: &AppId,
-        q: &EventQuery,
-        page: &Page,
-    ) -> StoreResult<Vec<Event>> {
-        let (app, q, page) = (app.clone(), q.clone(), page.clone());
-        self.read(move |c| events::list_events(c, &app, &q, &page))
-            .await
+    async fn list_events(&self, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
+        let (app, q) = (app.clone(), q.clone());
+        self.read(move |c| events::list_events(c, &app, &q)).await
     }
 
-    async fn list_deliveries(
-        &self,
-        app: &AppId,
-        q: &DeliveryQuery,
-        page: &Page,
-    ) -> StoreResult<Vec<Delivery>> {
-        let (app, q, page) = (app.clone(), q.clone(), page.clone());
-        self.read(move |c| deliveries::list(c, &app, &q, &page))
-            .await
+    async fn list_deliveries(&self, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>> {
+        let (app, q) = (app.clone(), q.clone());
+        self.read(move |c| deliveries::list(c, &app, &q)).await
     }
     async fn get_delivery(
         &self,
@@ -169,14 +155,9 @@ impl EventLog for SqliteStore {
 
 #[async_trait]
 impl DeliveryQueue for SqliteStore {
-    async fn resend(
-        &self,
-        app: &AppId,
-        id: &DeliveryId,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<Option<Job>> {
-        let (app, id, owner) = (app.clone(), id.clone(), self.owner.clone());
-        self.write(move |c| deliveries::resend(c, &app, &id, lease_until, &owner))
+    async fn resend(&self, resend: &Resend) -> StoreResult<Option<Job>> {
+        let (resend, owner) = (resend.clone(), self.owner.clone());
+        self.write(move |c| deliveries::resend(c, &resend, &owner))
             .await
     }
     async fn recover(&self, scope: &Recovery) -> StoreResult<u64> {
@@ -184,14 +165,9 @@ impl DeliveryQueue for SqliteStore {
         self.write(move |c| deliveries::recover(c, &scope)).await
     }
 
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        claim: &Claim,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<Vec<Job>> {
+    async fn claim_due(&self, claim: &Claim) -> StoreResult<Vec<Job>> {
         let (owner, claim) = (self.owner.clone(), claim.clone());
-        self.write(move |c| claims::claim_due(c, now, &claim, lease_until, &owner))
+        self.write(move |c| claims::claim_due(c, &claim, &owner))
             .await
     }
     async fn blocked(&self, job: &Job) -> StoreResult<bool> {

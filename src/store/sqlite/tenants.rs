@@ -3,7 +3,7 @@
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::rows::{self, APP_COLS, ENDPOINT_COLS};
-use crate::domain::{App, AppId, Endpoint, EndpointId, EventTypeName, KeyId};
+use crate::domain::{App, AppId, Endpoint, EndpointId, KeyId};
 use crate::store::filter::{self, Dialect, APP_OWNED};
 use crate::store::{to_ms, ApiKey, CustomEventType, EndpointDoc, Page, StoreError, StoreResult};
 
@@ -132,15 +132,7 @@ pub fn list_event_types(c: &Connection, app: &AppId) -> StoreResult<Vec<CustomEv
         "SELECT name, family, description, schema FROM event_types WHERE app_id = ?1 ORDER BY name",
     )?;
     let types = stmt
-        .query_map([app.as_str()], |r| {
-            let schema: Option<String> = r.get(3)?;
-            Ok(CustomEventType {
-                name: EventTypeName::from_trusted(r.get(0)?),
-                family: r.get(1)?,
-                description: r.get(2)?,
-                schema: schema.and_then(|s| serde_json::from_str(&s).ok()),
-            })
-        })?
+        .query_map([app.as_str()], rows::event_type)?
         .collect::<Result<_, _>>()?;
     Ok(types)
 }
