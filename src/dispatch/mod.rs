@@ -14,6 +14,8 @@ mod ordering;
 mod outcome;
 mod queue;
 mod share;
+#[cfg(test)]
+mod step_tests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -193,7 +195,7 @@ impl Dispatcher {
         let renewer = tokio::spawn(self.clone().renew_leases());
         let remote = self.inner.store.work_signal();
         loop {
-            self.claim_until_full().await;
+            self.claim_until_full_at(None).await;
             let remote_work = async {
                 match &remote {
                     Some(signal) => signal.notified().await,
@@ -246,16 +248,24 @@ impl Dispatcher {
         }
     }
 
-    /// Claims due work, each endpoint up to its share, until the window is full or the store
-    /// has nothing more that fits.
-    async fn claim_until_full(&self) {
+    /// One step of the poller, at a time the caller chooses: claims what is due at `now` (a
+    /// retry scheduled an hour ahead comes due at `now` an hour ahead) and sends it. For
+    /// driving the dispatcher step by step, without waiting for the clock.
+    #[cfg(test)]
+    pub async fn step(&self, now: DateTime<Utc>) {
+        self.claim_until_full_at(Some(now)).await;
+    }
+
+    /// Claims work due at `now` (at the clock's time when `None`), each endpoint up to its
+    /// share, until the window is full or the store has nothing more that fits.
+    async fn claim_until_full_at(&self, now: Option<DateTime<Utc>>) {
         loop {
             let after = lock(&self.inner.claim_cursor).take();
             let claim = lock(&self.inner.owned).claim(CLAIM_BATCH, after);
             if claim.limit == 0 {
                 return;
             }
-            let claim = claim.at(Utc::now(), self.lease_until());
+            let claim = claim.at(now.unwrap_or_else(Utc::now), self.lease_until());
             match self.inner.store.claim_due(&claim).await {
                 Ok(jobs) => {
                     let n = jobs.len();
