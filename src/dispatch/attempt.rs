@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::client::Response;
 use super::{outcome, Dispatcher};
@@ -45,6 +46,9 @@ pub async fn send(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptO
         error_kind = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,
     );
+    if let Some(cx) = dispatcher.origin(&job.delivery_id) {
+        let _ = span.set_parent(cx);
+    }
     let out = attempt(dispatcher, ep, job).instrument(span.clone()).await;
     span.record("outcome", out.status.as_str());
     if let Some(a) = &out.attempt {

@@ -12,6 +12,7 @@ mod client;
 mod lines;
 mod ordering;
 mod outcome;
+mod poller;
 mod queue;
 mod share;
 #[cfg(test)]
@@ -22,7 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::domain::{DeliveryId, EndpointId};
 use crate::store::{Job, Lease, Store};
@@ -53,6 +55,9 @@ struct Inner {
     stopping: std::sync::atomic::AtomicBool,
     /// Deliveries being worked on (sent, or their outcome being written).
     active: Arc<std::sync::atomic::AtomicUsize>,
+    /// The trace of the request that published each fresh delivery, while spans are
+    /// exported: its first attempt's span joins that trace.
+    origins: Mutex<HashMap<DeliveryId, opentelemetry::Context>>,
 }
 
 /// A cheap handle to the engine, shared by the API (to submit) and the poller.
@@ -84,6 +89,7 @@ impl Dispatcher {
                 lease,
                 wake: Notify::new(),
                 active: Arc::default(),
+                origins: Mutex::default(),
                 stopping: Default::default(),
             }),
         }
@@ -108,9 +114,23 @@ impl Dispatcher {
         Utc::now() + chrono::Duration::from_std(self.inner.lease).unwrap_or_default()
     }
 
-    /// Takes deliveries into memory; ones already held are ignored.
+    /// Takes deliveries into memory; ones already held are ignored. Their first attempts
+    /// join the trace of the span this is called in, when spans are exported.
     pub fn submit(&self, jobs: Vec<Job>) {
+        let current = tracing::Span::current();
+        if !current.is_disabled() {
+            let cx = current.context();
+            let mut origins = lock(&self.inner.origins);
+            for job in &jobs {
+                origins.insert(job.delivery_id.clone(), cx.clone());
+            }
+        }
         self.admit(jobs);
+    }
+
+    /// The trace a delivery's attempt joins, once.
+    fn origin(&self, id: &DeliveryId) -> Option<opentelemetry::Context> {
+        lock(&self.inner.origins).remove(id)
     }
 
     /// Takes deliveries into memory; answers the ones already held.
@@ -161,6 +181,7 @@ impl Dispatcher {
     }
 
     fn release(&self, id: &DeliveryId) {
+        lock(&self.inner.origins).remove(id);
         let released = {
             let mut owned = lock(&self.inner.owned);
             let released = owned.release(id);
@@ -179,119 +200,6 @@ impl Dispatcher {
             .wake
         {
             self.wake();
-        }
-    }
-
-    /// Polls the store for due work until `shutdown` flips, then waits up to `grace` for the
-    /// requests in flight.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>, grace: Duration) {
-        match self.inner.store.release_leases().await {
-            Ok(n) if n > 0 => {
-                tracing::info!(deliveries = n, "resuming deliveries left by a previous run")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e.chain(), "cannot release leases"),
-        }
-        let renewer = tokio::spawn(self.clone().renew_leases());
-        let remote = self.inner.store.work_signal();
-        loop {
-            self.claim_until_full_at(None).await;
-            let remote_work = async {
-                match &remote {
-                    Some(signal) => signal.notified().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = self.inner.wake.notified() => {}
-                _ = remote_work => {}
-                _ = tokio::time::sleep(self.inner.poll_interval) => {}
-                _ = shutdown.changed() => break,
-            }
-        }
-        renewer.abort();
-        self.inner
-            .stopping
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        let deadline = tokio::time::Instant::now() + grace;
-        while self.inner.active.load(std::sync::atomic::Ordering::Relaxed) > 0
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        match self.inner.store.release_own_leases().await {
-            Ok(n) if n > 0 => tracing::info!(deliveries = n, "handed back undelivered work"),
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e.chain(), "cannot hand back leases; they end on their own")
-            }
-        }
-    }
-
-    /// Keeps the store's leases on everything held in memory alive, so that no other process
-    /// takes over work this one is still doing, however long an endpoint's backlog is.
-    async fn renew_leases(self) {
-        let every = self.inner.lease / 3;
-        loop {
-            tokio::time::sleep(every).await;
-            let held: Vec<DeliveryId> = lock(&self.inner.owned).ids().cloned().collect();
-            let until = self.lease_until();
-            // An empty call still counts: a shared store renews by heartbeat.
-            for chunk in held
-                .chunks(RENEW_BATCH)
-                .chain(held.is_empty().then_some(&[][..]))
-            {
-                if let Err(e) = self.inner.store.renew_leases(chunk, until).await {
-                    tracing::warn!(error = %e.chain(), "cannot renew leases");
-                }
-            }
-        }
-    }
-
-    /// One step of the poller, at a time the caller chooses: claims what is due at `now` (a
-    /// retry scheduled an hour ahead comes due at `now` an hour ahead) and sends it. For
-    /// driving the dispatcher step by step, without waiting for the clock.
-    #[cfg(test)]
-    pub async fn step(&self, now: DateTime<Utc>) {
-        self.claim_until_full_at(Some(now)).await;
-    }
-
-    /// Claims work due at `now` (at the clock's time when `None`), each endpoint up to its
-    /// share, until the window is full or the store has nothing more that fits.
-    async fn claim_until_full_at(&self, now: Option<DateTime<Utc>>) {
-        loop {
-            let after = lock(&self.inner.claim_cursor).take();
-            let claim = lock(&self.inner.owned).claim(CLAIM_BATCH, after);
-            if claim.limit == 0 {
-                return;
-            }
-            let claim = claim.at(now.unwrap_or_else(Utc::now), self.lease_until());
-            match self.inner.store.claim_due(&claim).await {
-                Ok(jobs) => {
-                    let n = jobs.len();
-                    if n == claim.limit as usize {
-                        // Cut short by the limit: the next claim goes on after the last
-                        // endpoint served, so every endpoint gets its turn.
-                        *lock(&self.inner.claim_cursor) =
-                            claim.last_visited(jobs.iter().map(|j| &j.endpoint_id));
-                    }
-                    // A claim can meet a delivery whose outcome was just written but which
-                    // has not yet left memory: hand that lease back, or it would outlive
-                    // the copy held here.
-                    for id in self.admit(jobs) {
-                        if let Err(e) = self.inner.store.release(&id).await {
-                            tracing::warn!(delivery = %id, error = %e.chain(), "cannot hand back a claimed duplicate");
-                        }
-                    }
-                    if n < claim.limit as usize {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e.chain(), "cannot claim due deliveries");
-                    return;
-                }
-            }
         }
     }
 }

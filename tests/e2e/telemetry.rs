@@ -111,4 +111,7 @@ async fn a_publish_and_its_attempt_reach_an_otlp_collector() {
     assert_eq!(attrs["attempt"], 1, "{attempt}");
     assert_eq!(attrs["outcome"], "succeeded", "{attempt}");
     assert_eq!(attrs["http.response.status_code"], 200, "{attempt}");
+    // The attempt is part of the publish's trace: one trace from the request to delivery.
+    assert_eq!(attempt["trace_id"], publish["trace_id"], "{attempt}");
+    assert_eq!(attempt["parent_span_id"], publish["span_id"], "{attempt}");
 }
