@@ -9,7 +9,7 @@
 use std::error::Error;
 use std::sync::Arc;
 
-use super::rows::Corrupt;
+use super::cells::Corrupt;
 
 /// What a driver's error means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
