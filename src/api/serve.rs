@@ -24,6 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower_service::Service;
 
+pub use super::conn::Limits;
 use super::conn::{Answering, Conn};
 use super::deadline::{Deadline, Watched};
 
@@ -33,15 +34,6 @@ const HEAD_BUFFER: usize = 2 * 1024 * 1024;
 /// Header lines the HTTP layer makes room for in every request (it allocates them each
 /// time): above Herald's limit, which the socket wrapper enforces first (`head_scan`).
 const HEADER_LINES: usize = super::head_limits::MAX_HEADERS + 28;
-
-/// The configured bounds.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    pub header_timeout: Duration,
-    pub idle_timeout: Duration,
-    pub body_timeout: Duration,
-    pub max_connections: usize,
-}
 
 #[derive(Default)]
 struct Open {
