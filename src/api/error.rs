@@ -126,7 +126,7 @@ impl From<FieldError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e.clone() {
+        match e {
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
             StoreError::Unavailable(msg) => ApiError::Unavailable(msg),
             StoreError::Internal(msg) => ApiError::Internal(msg),

@@ -176,46 +176,44 @@ impl<'r, C: Cells> Reader<'r, C> {
     }
 
     pub(super) fn json(&self, i: usize) -> Result<serde_json::Value, C::Error> {
-        let raw = self.text(i)?;
-        serde_json::from_str(&raw).map_err(|e| self.bad(i, format!("not JSON ({e})")))
+        self.json_of(i, self.text(i)?)
     }
 
     pub(super) fn opt_json(&self, i: usize) -> Result<Option<serde_json::Value>, C::Error> {
-        match self.opt_text(i)? {
-            None => Ok(None),
-            Some(raw) => serde_json::from_str(&raw)
-                .map(Some)
-                .map_err(|e| self.bad(i, format!("not JSON ({e})"))),
-        }
+        self.opt_text(i)?
+            .map(|raw| self.json_of(i, raw))
+            .transpose()
     }
 
     pub(super) fn time(&self, i: usize) -> Result<DateTime<Utc>, C::Error> {
-        let ms = self.int(i)?;
+        self.time_of(i, self.int(i)?)
+    }
+
+    pub(super) fn opt_time(&self, i: usize) -> Result<Option<DateTime<Utc>>, C::Error> {
+        let ms = self.cells.opt_int(self.at + i)?;
+        ms.map(|ms| self.time_of(i, ms)).transpose()
+    }
+
+    pub(super) fn count<T: TryFrom<i64>>(&self, i: usize) -> Result<T, C::Error> {
+        self.count_of(i, self.int(i)?)
+    }
+
+    pub(super) fn opt_count<T: TryFrom<i64>>(&self, i: usize) -> Result<Option<T>, C::Error> {
+        let n = self.cells.opt_int(self.at + i)?;
+        n.map(|n| self.count_of(i, n)).transpose()
+    }
+
+    fn json_of(&self, i: usize, raw: String) -> Result<serde_json::Value, C::Error> {
+        serde_json::from_str(&raw).map_err(|e| self.bad(i, format!("not JSON ({e})")))
+    }
+
+    fn time_of(&self, i: usize, ms: i64) -> Result<DateTime<Utc>, C::Error> {
         DateTime::from_timestamp_millis(ms)
             .ok_or_else(|| self.bad(i, format!("{ms} is not a time")))
     }
 
-    pub(super) fn opt_time(&self, i: usize) -> Result<Option<DateTime<Utc>>, C::Error> {
-        match self.cells.opt_int(self.at + i)? {
-            None => Ok(None),
-            Some(ms) => DateTime::from_timestamp_millis(ms)
-                .map(Some)
-                .ok_or_else(|| self.bad(i, format!("{ms} is not a time"))),
-        }
-    }
-
-    pub(super) fn count<T: TryFrom<i64>>(&self, i: usize) -> Result<T, C::Error> {
-        let n = self.int(i)?;
+    fn count_of<T: TryFrom<i64>>(&self, i: usize, n: i64) -> Result<T, C::Error> {
         T::try_from(n).map_err(|_| self.bad(i, format!("{n} is out of range")))
-    }
-
-    pub(super) fn opt_count<T: TryFrom<i64>>(&self, i: usize) -> Result<Option<T>, C::Error> {
-        match self.cells.opt_int(self.at + i)? {
-            None => Ok(None),
-            Some(n) => T::try_from(n)
-                .map(Some)
-                .map_err(|_| self.bad(i, format!("{n} is out of range"))),
-        }
     }
 }
 
