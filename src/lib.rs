@@ -26,6 +26,7 @@ pub(crate) mod dispatch;
 pub mod domain;
 pub(crate) mod formats;
 pub(crate) mod ingest;
+pub(crate) mod retention;
 pub(crate) mod server;
 pub mod store;
 pub(crate) mod telemetry;

@@ -113,6 +113,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     } else {
         None
     };
+    if settings.role.dispatches() {
+        let (store, rx) = (Arc::clone(&store), shutdown_rx.clone());
+        tasks.push(tokio::spawn(crate::retention::run(
+            store,
+            settings.retention,
+            rx,
+        )));
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;

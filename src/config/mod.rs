@@ -59,6 +59,19 @@ pub struct Config {
     /// Where to send spans over OTLP/HTTP (protobuf), e.g. `http://127.0.0.1:4318/v1/traces`;
     /// none are sent when empty.
     pub otlp_endpoint: String,
+    /// How long events are kept, with their deliveries and attempts (`30d`, `12h`, `90s`);
+    /// `forever` keeps them.
+    pub retention_events: String,
+    /// How long attempts keep their response bodies; `forever` keeps them.
+    pub retention_attempt_bodies: String,
+    /// An endpoint failing continuously this long is disabled; `never` keeps it enabled.
+    pub disable_after: String,
+    /// Consecutive failures that open an endpoint's circuit breaker.
+    pub breaker_failures: u32,
+    /// The first cool-down of an open breaker; each failed probe doubles it, up to
+    /// `breaker_cooldown_max`.
+    pub breaker_cooldown: String,
+    pub breaker_cooldown_max: String,
     /// Endpoints created, or brought up to date, at every start.
     pub static_endpoints: Vec<StaticEndpoint>,
 }
@@ -96,6 +109,12 @@ impl Default for Config {
             http_body_timeout_s: 30,
             max_connections: 10_000,
             otlp_endpoint: String::new(),
+            retention_events: "30d".into(),
+            retention_attempt_bodies: "7d".into(),
+            disable_after: "5d".into(),
+            breaker_failures: 5,
+            breaker_cooldown: "10s".into(),
+            breaker_cooldown_max: "10m".into(),
             static_endpoints: Vec::new(),
         }
     }

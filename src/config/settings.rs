@@ -113,6 +113,8 @@ pub struct Settings {
     pub shutdown_grace_s: u64,
     pub http: crate::api::serve::Limits,
     pub otlp_endpoint: Option<String>,
+    pub retention: crate::retention::Retention,
+    pub breaker: crate::domain::BreakerPolicy,
     pub static_endpoints: Vec<StaticEndpoint>,
 }
 
@@ -170,8 +172,44 @@ impl Config {
                 max_connections: self.max_connections.max(1),
             },
             otlp_endpoint: otlp_endpoint(&self.otlp_endpoint)?,
+            retention: crate::retention::Retention {
+                events: period("retention_events", &self.retention_events, "forever")?,
+                bodies: period(
+                    "retention_attempt_bodies",
+                    &self.retention_attempt_bodies,
+                    "forever",
+                )?,
+            },
+            breaker: crate::domain::BreakerPolicy {
+                failures: self.breaker_failures,
+                cooldown: period("breaker_cooldown", &self.breaker_cooldown, "")?
+                    .unwrap_or(Duration::from_secs(10)),
+                cooldown_max: period("breaker_cooldown_max", &self.breaker_cooldown_max, "")?
+                    .unwrap_or(Duration::from_secs(600)),
+                disable_after: period("disable_after", &self.disable_after, "never")?,
+            },
             static_endpoints: self.static_endpoints,
         })
+    }
+}
+
+/// A duration as operators write it (`90s`, `12h`, `30d`), at least a second; `None` for
+/// the word that turns the setting off.
+fn period(key: &str, raw: &str, off: &str) -> anyhow::Result<Option<Duration>> {
+    let raw = raw.trim();
+    if !off.is_empty() && raw == off {
+        return Ok(None);
+    }
+    let or_off = if off.is_empty() {
+        String::new()
+    } else {
+        format!(", or '{off}'")
+    };
+    match humantime::parse_duration(raw) {
+        Ok(d) if d >= Duration::from_secs(1) => Ok(Some(d)),
+        _ => anyhow::bail!(
+            "{key}: '{raw}' is not a duration of at least a second like 90s, 12h or 30d{or_off}"
+        ),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The layered configuration, loaded as an operator writes it.
 
+use std::time::Duration;
+
 use super::*;
 
 #[test]
@@ -87,4 +89,32 @@ fn secrets_never_reach_debug_or_display() {
         api_secret: "lk-secret-0123456789".into(),
     };
     assert!(!format!("{ingest:?}").contains("lk-secret"));
+}
+
+#[test]
+fn periods_parse_as_operators_write_them() {
+    let mut cfg = Config {
+        retention_events: "12h".into(),
+        retention_attempt_bodies: "forever".into(),
+        disable_after: "90s".into(),
+        ..Config::default()
+    };
+    let settings = cfg.clone().validate().expect("valid");
+    assert_eq!(
+        settings.retention.events,
+        Some(Duration::from_secs(12 * 3600))
+    );
+    assert_eq!(settings.retention.bodies, None);
+    assert_eq!(
+        settings.breaker.disable_after,
+        Some(Duration::from_secs(90))
+    );
+    for bad in ["0s", "soon", "-5d", ""] {
+        cfg.retention_events = bad.into();
+        let err = cfg.clone().validate().err().map(|e| e.to_string());
+        assert!(
+            err.is_some_and(|e| e.starts_with("retention_events:")),
+            "{bad}"
+        );
+    }
 }

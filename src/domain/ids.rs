@@ -67,6 +67,13 @@ macro_rules! prefixed_id {
                 &self.0
             }
 
+            /// The smallest id minted at `at`: every id minted before it sorts below this
+            /// one, every id minted from it on sorts at or above.
+            pub fn floor(at: chrono::DateTime<chrono::Utc>) -> Self {
+                let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+                Self(format!("{}_{}", $prefix, Ulid::from_parts(ms, 0)))
+            }
+
             /// Rebuilds an id read back from the store, where it was written by `new`.
             pub fn from_trusted(value: String) -> Self {
                 Self(value)
@@ -141,6 +148,17 @@ mod tests {
         assert!(AppId::parse(id.as_str()).is_err());
         assert!(EventId::parse("evt_not-a-ulid").is_err());
         assert!(EventId::parse("").is_err());
+    }
+
+    #[test]
+    fn a_floor_sorts_between_earlier_and_later_ids() {
+        let before = EventId::new();
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let floor = EventId::floor(chrono::Utc::now());
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let after = EventId::new();
+        assert!(before < floor && floor < after, "{before} {floor} {after}");
+        assert!(EventId::parse(floor.as_str()).is_ok());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod postgres;
 mod rows;
 pub mod sqlite;
 mod traits;
+mod upkeep;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub use doc::EndpointDoc;
 pub use error::{DbKind, StoreError};
 pub use lease::{Claim, Lease, LeasePlanner};
 pub use traits::{DeliveryQueue, EventLog, Tenants};
+pub use upkeep::{Purge, Purged};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

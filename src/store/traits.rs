@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job,
-    Lease, Page, Published, Recovery, Resend, StoreResult,
+    Lease, Page, Published, Purge, Purged, Recovery, Resend, StoreResult,
 };
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
@@ -69,6 +69,10 @@ pub trait EventLog: Send + Sync {
         app: &AppId,
         id: &DeliveryId,
     ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>>;
+
+    /// Carries out one batch of `purge`, atomically: an event goes with all its deliveries
+    /// and their attempts, and never while one of its deliveries is pending.
+    async fn purge(&self, purge: &Purge) -> StoreResult<Purged>;
 }
 
 /// The deliveries waiting to be attempted, and the leases that keep two dispatchers from

@@ -19,6 +19,7 @@ mod publish;
 mod readme;
 mod receiver;
 mod recovery;
+mod retention;
 mod rooms;
 mod store;
 mod store_log;

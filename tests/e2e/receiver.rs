@@ -22,6 +22,8 @@ pub enum Reply {
     Flaky(u8),
     /// Waits, then answers as `Flaky` does.
     SlowFlaky(Duration, u8),
+    /// Answers with this status and body.
+    Text(u16, &'static str),
 }
 
 #[derive(Clone, Debug)]
@@ -83,8 +85,13 @@ async fn handle(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
             inner.script.pop_front().unwrap_or(default),
         )
     };
+    let mut body = "";
     let status = match reply {
         Reply::Status(s) => s,
+        Reply::Text(s, text) => {
+            body = text;
+            s
+        }
         Reply::Slow(d, s) => {
             tokio::time::sleep(d).await;
             s
@@ -103,9 +110,7 @@ async fn handle(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
     inner.in_flight -= 1;
     inner.got[index].replied = status;
     drop(inner);
-    StatusCode::from_u16(status)
-        .unwrap_or(StatusCode::OK)
-        .into_response()
+    (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response()
 }
 
 fn flaky(pct: u8) -> u16 {

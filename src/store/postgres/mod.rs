@@ -14,6 +14,7 @@ mod events;
 mod leases;
 mod outcomes;
 mod publisher;
+mod purge;
 mod rows;
 mod store_impl;
 mod tenants;

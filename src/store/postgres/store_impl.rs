@@ -5,14 +5,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{deliveries, events, leases, tenants, PgStore};
+use super::{deliveries, events, leases, purge, tenants, PgStore};
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
-    EventQuery, Exclusive, Job, Lease, Page, Published, Recovery, Resend, StoreError, StoreResult,
-    Tenants,
+    EventQuery, Exclusive, Job, Lease, Page, Published, Purge, Purged, Recovery, Resend,
+    StoreError, StoreResult, Tenants,
 };
 
 #[async_trait]
@@ -126,6 +126,9 @@ impl EventLog for PgStore {
         id: &DeliveryId,
     ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>> {
         deliveries::get(&self.pool, app, id).await
+    }
+    async fn purge(&self, p: &Purge) -> StoreResult<Purged> {
+        purge::purge(&self.pool, p).await
     }
 }
 

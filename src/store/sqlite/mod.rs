@@ -10,6 +10,7 @@ mod claims;
 mod deliveries;
 mod events;
 mod fanout;
+mod purge;
 mod rows;
 mod store_impl;
 mod tenants;
@@ -96,6 +97,7 @@ fn connect(path: &str, sync: Sync) -> StoreResult<Connection> {
 
 /// Runs the embedded migrations not yet applied, tracked by `PRAGMA user_version`.
 fn migrate(conn: &mut Connection) -> StoreResult<usize> {
+    incremental_vacuum(conn)?;
     let applied: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let mut ran = 0;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
@@ -106,6 +108,26 @@ fn migrate(conn: &mut Connection) -> StoreResult<usize> {
         ran += 1;
     }
     Ok(ran)
+}
+
+/// Makes the file give purged space back to the file system (see `purge`): set before the
+/// first table of a new database; an older database is rewritten once to take it.
+fn incremental_vacuum(conn: &Connection) -> StoreResult<()> {
+    const INCREMENTAL: i64 = 2;
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+    if mode == INCREMENTAL {
+        return Ok(());
+    }
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+    if pages > 0 {
+        tracing::info!(
+            pages,
+            "rewriting the database once so that it can shrink as it is purged"
+        );
+        conn.execute_batch("VACUUM")?;
+    }
+    Ok(())
 }
 
 /// Where `seq` goes on from: past every pending ordered delivery (the only ones ordering

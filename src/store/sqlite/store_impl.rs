@@ -5,13 +5,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{claims, deliveries, events, tenants, SqliteStore};
+use super::{claims, deliveries, events, purge, tenants, SqliteStore};
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
-    EventQuery, Exclusive, Job, Lease, Page, Published, Recovery, Resend, StoreResult, Tenants,
+    EventQuery, Exclusive, Job, Lease, Page, Published, Purge, Purged, Recovery, Resend,
+    StoreResult, Tenants,
 };
 
 #[async_trait]
@@ -150,6 +151,10 @@ impl EventLog for SqliteStore {
     ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>> {
         let (app, id) = (app.clone(), id.clone());
         self.read(move |c| deliveries::get(c, &app, &id)).await
+    }
+    async fn purge(&self, p: &Purge) -> StoreResult<Purged> {
+        let p = p.clone();
+        self.write(move |c| purge::purge(c, &p)).await
     }
 }
 

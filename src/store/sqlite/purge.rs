@@ -1,0 +1,71 @@
+//! Retention on SQLite: one batch of a purge pass (see `store::upkeep`), and the space it
+//! frees given back to the file system.
+//!
+//! The writer thread runs a batch inside its group transaction, so nothing else writes
+//! between the check for a pending delivery and the delete.
+
+use rusqlite::{params, Connection};
+
+use crate::domain::{AttemptId, EventId};
+use crate::store::{Purge, Purged, StoreResult};
+
+/// Most free pages given back to the file system after one batch.
+const VACUUM_PAGES: u32 = 4096;
+
+pub fn purge(c: &Connection, p: &Purge) -> StoreResult<Purged> {
+    let mut out = Purged::default();
+    purge_events(c, p, &mut out)?;
+    blank_bodies(c, p, &mut out)?;
+    if out.events + out.bodies > 0 {
+        c.execute_batch(&format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"))?;
+    }
+    Ok(out)
+}
+
+fn purge_events(c: &Connection, p: &Purge, out: &mut Purged) -> StoreResult<()> {
+    let after = p.events_after.as_ref().map_or("", |id| id.as_str());
+    let old: Vec<(String, bool)> = c
+        .prepare_cached(
+            "SELECT e.id, EXISTS (SELECT 1 FROM deliveries d \
+               WHERE d.event_id = e.id AND d.status = 'pending') \
+             FROM events e WHERE e.id > ?1 AND e.id < ?2 ORDER BY e.id LIMIT ?3",
+        )?
+        .query_map(params![after, p.events_before.as_str(), p.batch], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    out.events_scanned = old.len() as u32;
+    out.events_cursor = old.last().map(|(id, _)| EventId::from_trusted(id.clone()));
+    let mut attempts = c.prepare_cached(
+        "DELETE FROM attempts WHERE delivery_id IN \
+         (SELECT id FROM deliveries WHERE event_id = ?1)",
+    )?;
+    let mut deliveries = c.prepare_cached("DELETE FROM deliveries WHERE event_id = ?1")?;
+    let mut events = c.prepare_cached("DELETE FROM events WHERE id = ?1")?;
+    for (id, _) in old.iter().filter(|(_, pending)| !pending) {
+        out.attempts += attempts.execute([id])? as u64;
+        out.deliveries += deliveries.execute([id])? as u64;
+        out.events += events.execute([id])? as u64;
+    }
+    Ok(())
+}
+
+fn blank_bodies(c: &Connection, p: &Purge, out: &mut Purged) -> StoreResult<()> {
+    let after = p.bodies_after.as_ref().map_or("", |id| id.as_str());
+    let ids: Vec<String> = c
+        .prepare_cached(
+            "SELECT id FROM attempts WHERE id > ?1 AND id < ?2 AND response_body <> '' \
+             ORDER BY id LIMIT ?3",
+        )?
+        .query_map(params![after, p.bodies_before.as_str(), p.batch], |r| {
+            r.get(0)
+        })?
+        .collect::<Result<_, _>>()?;
+    out.bodies_scanned = ids.len() as u32;
+    out.bodies_cursor = ids.last().map(|id| AttemptId::from_trusted(id.clone()));
+    let mut blank = c.prepare_cached("UPDATE attempts SET response_body = '' WHERE id = ?1")?;
+    for id in &ids {
+        out.bodies += blank.execute([id])? as u64;
+    }
+    Ok(())
+}
