@@ -12,6 +12,7 @@ mod fidelity;
 mod formats;
 mod fuzz;
 mod harness;
+mod hostile;
 mod hygiene;
 mod isolation;
 mod layout;
