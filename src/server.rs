@@ -96,31 +96,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let policy = DestinationPolicy::new(settings.allow_destinations.clone());
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
-    let dispatcher = if settings.role.dispatches() {
-        let client = HttpClient::new(policy.clone())?;
-        let d = Dispatcher::new(
-            Arc::clone(&store),
-            client,
-            settings.dispatch_window,
-            Duration::from_millis(settings.poll_interval_ms),
-            Duration::from_secs(settings.lease_s),
-        );
-        let runner = d.clone();
-        let rx = shutdown_rx.clone();
-        let grace = Duration::from_secs(settings.shutdown_grace_s);
-        tasks.push(tokio::spawn(async move { runner.run(rx, grace).await }));
-        Some(d)
-    } else {
-        None
-    };
-    if settings.role.dispatches() {
-        let (store, rx) = (Arc::clone(&store), shutdown_rx.clone());
-        tasks.push(tokio::spawn(crate::retention::run(
-            store,
-            settings.retention,
-            rx,
-        )));
-    }
+    let dispatcher = settings
+        .role
+        .dispatches()
+        .then(|| start_dispatching(&settings, &store, policy.clone(), &shutdown_rx, &mut tasks))
+        .transpose()?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
@@ -151,6 +131,33 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         shutdown,
         tasks,
     })
+}
+
+/// Starts the dispatcher and the retention purge, both stopping when `shutdown` flips.
+fn start_dispatching(
+    settings: &Settings,
+    store: &Arc<dyn Store>,
+    policy: DestinationPolicy,
+    shutdown: &watch::Receiver<bool>,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> anyhow::Result<Dispatcher> {
+    let client = HttpClient::new(policy)?;
+    let d = Dispatcher::new(
+        Arc::clone(store),
+        client,
+        settings.dispatch_window,
+        Duration::from_millis(settings.poll_interval_ms),
+        Duration::from_secs(settings.lease_s),
+        settings.breaker,
+    );
+    let grace = Duration::from_secs(settings.shutdown_grace_s);
+    tasks.push(tokio::spawn(d.clone().run(shutdown.clone(), grace)));
+    tasks.push(tokio::spawn(crate::retention::run(
+        Arc::clone(store),
+        settings.retention,
+        shutdown.clone(),
+    )));
+    Ok(d)
 }
 
 /// The configured connection limits, with the connection bound lowered to three quarters of

@@ -92,6 +92,8 @@ fn fresh(app: &App, format: FormatKind, defaults: Defaults) -> Endpoint {
         expires_at: None,
         enabled: true,
         disabled_reason: None,
+        disable_after_s: None,
+        health: Default::default(),
         metadata: serde_json::json!({}),
         created_at: now,
         updated_at: now,

@@ -57,6 +57,9 @@ pub struct EndpointInput {
     pub rate_limit_per_s: Option<i64>,
     /// `none` or `per_room`.
     pub ordering: Option<Ordering>,
+    /// Seconds failing continuously before the endpoint is disabled; `disable_after` if unset.
+    #[schema(minimum = 1, maximum = 31_536_000)]
+    pub disable_after_s: Option<i64>,
     pub enabled: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
@@ -92,6 +95,13 @@ pub fn parse_format(raw: &str) -> Result<FormatKind, ApiError> {
         ));
     }
     Ok(kind)
+}
+
+fn at_most(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
+    match value.len() > max {
+        true => Err(FieldError::new(field, format!("at most {max} characters"))),
+        false => Ok(()),
+    }
 }
 
 fn range(field: &str, value: i64, min: i64, max: i64) -> Result<u32, FieldError> {
@@ -158,20 +168,10 @@ impl EndpointInput {
             }
         };
         if let Some(name) = self.name.take() {
-            take(if name.len() > 200 {
-                Err(FieldError::new("name", "at most 200 characters"))
-            } else {
-                ep.name = name;
-                Ok(())
-            });
+            take(at_most("name", &name, 200).map(|_| ep.name = name));
         }
         if let Some(d) = self.description.take() {
-            take(if d.len() > 2000 {
-                Err(FieldError::new("description", "at most 2000 characters"))
-            } else {
-                ep.description = d;
-                Ok(())
-            });
+            take(at_most("description", &d, 2000).map(|_| ep.description = d));
         }
         if let Some(filter) = self.filter.take() {
             take(Labels::parse("filter.labels", filter.labels.clone()).map(|_| ep.filter = filter));
@@ -190,6 +190,9 @@ impl EndpointInput {
         }
         if let Some(r) = self.rate_limit_per_s {
             take(range("rate_limit_per_s", r, 1, 100_000).map(|r| ep.rate_limit_per_s = Some(r)));
+        }
+        if let Some(d) = self.disable_after_s {
+            take(range("disable_after_s", d, 1, 31_536_000).map(|d| ep.disable_after_s = Some(d)));
         }
         self.apply_receiver_settings(ep, errors);
     }

@@ -1,6 +1,8 @@
 //! `/v1/apps/{app}/endpoints`: subscribers, their settings, their secrets, and the
 //! recovery of what failed to reach them.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -15,8 +17,9 @@ use super::error::{ApiError, ApiResult, Problem};
 use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
-use crate::domain::{App, Endpoint, EndpointId, EndpointSecret};
-use crate::store::Recovery;
+use crate::dispatch::announce;
+use crate::domain::{App, Endpoint, EndpointId, EndpointSecret, Health};
+use crate::store::{Changed, HealthChange, Recovery};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -134,11 +137,41 @@ pub async fn update(
     JsonBody(input): JsonBody<EndpointInput>,
 ) -> ApiResult<Json<Endpoint>> {
     let ep = load(&state, &scoped.app, &child).await?;
+    let was_enabled = ep.enabled;
     let mut ep = endpoint_build::patched(&state, &scoped.app, ep, input, false).await?;
     ep.updated_at = Utc::now();
     state.store.update_endpoint(&ep).await?;
+    if ep.enabled && !was_enabled {
+        ep = enabled_again(&state, ep).await?;
+    }
     changed(&state, &ep.id);
     Ok(Json(ep))
+}
+
+/// An endpoint enabled again starts with a closed breaker, so what it held flows at once,
+/// and the app is told.
+async fn enabled_again(state: &AppState, ep: Endpoint) -> ApiResult<Endpoint> {
+    let reset: HealthChange = Arc::new(|_: &Endpoint| Changed {
+        health: Health::default(),
+        disable: None,
+    });
+    let ep = match state.store.update_health(&ep.id, reset).await? {
+        Some(update) => update.endpoint,
+        None => ep,
+    };
+    let data = serde_json::json!({"endpoint_id": ep.id, "url": ep.url.as_str(), "name": ep.name});
+    announce(
+        state.store.as_ref(),
+        state.dispatcher.as_ref(),
+        "herald.endpoint.enabled",
+        &ep,
+        data,
+    )
+    .await;
+    if let Some(d) = &state.dispatcher {
+        d.wake();
+    }
+    Ok(ep)
 }
 
 /// Deletes an endpoint; its waiting deliveries are cancelled.

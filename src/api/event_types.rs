@@ -11,7 +11,7 @@ use super::auth::Scoped;
 use super::error::{ApiError, ApiResult, Problem};
 use super::json::JsonBody;
 use super::AppState;
-use crate::catalog::{close_matches, preset_types, EventType};
+use crate::catalog::{builtin_types, close_matches, EventType, EventTypeDef};
 use crate::domain::{App, EventTypeName, FieldError};
 use crate::store::CustomEventType;
 
@@ -36,8 +36,7 @@ pub struct Catalog {
 #[utoipa::path(get, path = "/v1/apps/{app}/event-types", tag = "event-types", params(("app" = String, Path)),
     responses((status = 200, body = Catalog)), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, scoped: Scoped) -> ApiResult<Json<Catalog>> {
-    let mut data: Vec<EventType> = preset_types(scoped.app.preset)
-        .iter()
+    let mut data: Vec<EventType> = builtin_types(scoped.app.preset)
         .map(EventType::from)
         .collect();
     for custom in state.store.list_event_types(&scoped.app.id).await? {
@@ -64,9 +63,8 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<EventType>)> {
     let name = EventTypeName::parse("name", &req.name)?;
     if name.as_str() == "*"
-        || preset_types(scoped.app.preset)
-            .iter()
-            .any(|t| t.name == name.as_str())
+        || name.is_operational()
+        || builtin_types(scoped.app.preset).any(|t| t.name == name.as_str())
     {
         return Err(ApiError::Conflict(format!(
             "event type '{}' is already in the catalog",
@@ -112,7 +110,7 @@ pub async fn check_known(
     field: &str,
     wanted: &[(String, EventTypeName)],
 ) -> ApiResult<()> {
-    let preset = preset_types(app.preset);
+    let preset: Vec<&EventTypeDef> = builtin_types(app.preset).collect();
     let unknown: Vec<_> = wanted
         .iter()
         .filter(|(_, name)| !preset.iter().any(|t| t.name == name.as_str()))

@@ -19,7 +19,7 @@ use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
 use crate::domain::{App, Event, EventId, EventTypeName};
-use crate::store::{DeliveryQuery, EventQuery, Job, Lease, Page, Published};
+use crate::store::{DeliveryQuery, EventQuery, Lease, Page, Published};
 
 #[derive(Serialize, ToSchema)]
 pub struct PublishResult {
@@ -54,6 +54,12 @@ pub async fn commit(
             _ => (format!("events[{i}].type"), e.event_type.clone()),
         })
         .collect();
+    if let Some((path, _)) = named.iter().find(|(_, t)| t.is_operational()) {
+        return Err(ApiError::field(
+            path,
+            "herald.* types are Herald's own operational events; only Herald publishes them",
+        ));
+    }
     check_known(state, app, "type", &named).await?;
     let lease = state
         .dispatcher
@@ -84,28 +90,10 @@ pub async fn commit(
             duplicate: !created,
         });
         if let Some(d) = &state.dispatcher {
-            hand_over(d, &lease, jobs, leased);
+            d.take_published(&lease, jobs, leased);
         }
     }
     Ok(out)
-}
-
-/// Gives the dispatcher the deliveries created leased to this process; what the lease did
-/// not cover waits in the store, and the poller is woken for it.
-fn hand_over(d: &crate::dispatch::Dispatcher, lease: &Lease, jobs: Vec<Job>, leased: Vec<bool>) {
-    let waiting = jobs
-        .iter()
-        .zip(&leased)
-        .any(|(j, l)| lease.wakes(&j.endpoint_id, *l));
-    d.submit(
-        jobs.into_iter()
-            .zip(leased)
-            .filter_map(|(job, leased)| leased.then_some(job))
-            .collect(),
-    );
-    if waiting {
-        d.wake();
-    }
 }
 
 async fn count_deliveries(state: &AppState, app: &App, event: &EventId) -> ApiResult<usize> {

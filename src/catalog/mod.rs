@@ -6,6 +6,7 @@
 
 mod attendee;
 mod digitalsamba;
+mod herald;
 mod livekit;
 mod plugnmeet;
 mod sendbird;
@@ -24,8 +25,14 @@ pub struct EventTypeDef {
     pub description: &'static str,
 }
 
+/// Every built-in type of an app with `preset`: the preset's own and Herald's operational
+/// events.
+pub fn builtin_types(preset: Preset) -> impl Iterator<Item = &'static EventTypeDef> {
+    preset_types(preset).iter().chain(herald::TYPES)
+}
+
 /// The types a preset registers in every app created with it.
-pub fn preset_types(preset: Preset) -> &'static [EventTypeDef] {
+fn preset_types(preset: Preset) -> &'static [EventTypeDef] {
     match preset {
         Preset::Digitalsamba => digitalsamba::TYPES,
         Preset::Attendee => attendee::TYPES,

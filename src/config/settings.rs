@@ -144,6 +144,7 @@ impl Config {
             anyhow::bail!("max_event_bytes must be at least 1024 and max_batch_bytes at least max_event_bytes");
         }
         let role = Role::parse(&self.role)?;
+        let (retention, breaker) = (self.retention()?, self.breaker()?);
         if let Some(token) = &self.admin_token {
             if token.expose().len() < 16 {
                 anyhow::bail!("admin_token: must be at least 16 characters");
@@ -172,23 +173,33 @@ impl Config {
                 max_connections: self.max_connections.max(1),
             },
             otlp_endpoint: otlp_endpoint(&self.otlp_endpoint)?,
-            retention: crate::retention::Retention {
-                events: period("retention_events", &self.retention_events, "forever")?,
-                bodies: period(
-                    "retention_attempt_bodies",
-                    &self.retention_attempt_bodies,
-                    "forever",
-                )?,
-            },
-            breaker: crate::domain::BreakerPolicy {
-                failures: self.breaker_failures,
-                cooldown: period("breaker_cooldown", &self.breaker_cooldown, "")?
-                    .unwrap_or(Duration::from_secs(10)),
-                cooldown_max: period("breaker_cooldown_max", &self.breaker_cooldown_max, "")?
-                    .unwrap_or(Duration::from_secs(600)),
-                disable_after: period("disable_after", &self.disable_after, "never")?,
-            },
+            retention,
+            breaker,
             static_endpoints: self.static_endpoints,
+        })
+    }
+}
+
+impl Config {
+    fn retention(&self) -> anyhow::Result<crate::retention::Retention> {
+        Ok(crate::retention::Retention {
+            events: period("retention_events", &self.retention_events, "forever")?,
+            bodies: period(
+                "retention_attempt_bodies",
+                &self.retention_attempt_bodies,
+                "forever",
+            )?,
+        })
+    }
+
+    fn breaker(&self) -> anyhow::Result<crate::domain::BreakerPolicy> {
+        Ok(crate::domain::BreakerPolicy {
+            failures: self.breaker_failures,
+            cooldown: period("breaker_cooldown", &self.breaker_cooldown, "")?
+                .unwrap_or(Duration::from_secs(10)),
+            cooldown_max: period("breaker_cooldown_max", &self.breaker_cooldown_max, "")?
+                .unwrap_or(Duration::from_secs(600)),
+            disable_after: period("disable_after", &self.disable_after, "never")?,
         })
     }
 }

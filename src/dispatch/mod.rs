@@ -8,17 +8,20 @@
 //! the fast path and the poller from sending the same delivery twice.
 
 mod attempt;
+mod breaker;
 mod client;
 mod lines;
+mod notices;
 mod ordering;
 mod outcome;
 mod poller;
 mod queue;
+mod settings;
 mod share;
 #[cfg(test)]
 mod step_tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,10 +29,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::domain::{DeliveryId, EndpointId};
+use crate::domain::{BreakerPolicy, DeliveryId, EndpointId};
 use crate::store::{Job, Lease, Store};
 
 pub use client::HttpClient;
+pub use notices::announce;
 use queue::EndpointQueue;
 use share::Holdings;
 
@@ -55,6 +59,11 @@ struct Inner {
     stopping: std::sync::atomic::AtomicBool,
     /// Deliveries being worked on (sent, or their outcome being written).
     active: Arc<std::sync::atomic::AtomicUsize>,
+    /// The circuit breakers' settings.
+    breaker: BreakerPolicy,
+    /// Endpoints whose breaker is not closed, or that are disabled, as this process last
+    /// saw them: publishes lease none of their deliveries, and claims take at most one.
+    backed_off: Mutex<HashSet<EndpointId>>,
     /// The trace of the request that published each fresh delivery, while spans are
     /// exported: its first attempt's span joins that trace.
     origins: Mutex<HashMap<DeliveryId, opentelemetry::Context>>,
@@ -77,6 +86,7 @@ impl Dispatcher {
         window: usize,
         poll_interval: Duration,
         lease: Duration,
+        breaker: BreakerPolicy,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -90,6 +100,8 @@ impl Dispatcher {
                 wake: Notify::new(),
                 active: Arc::default(),
                 origins: Mutex::default(),
+                breaker,
+                backed_off: Mutex::default(),
                 stopping: Default::default(),
             }),
         }
@@ -103,10 +115,27 @@ impl Dispatcher {
         if self.stopping() || owned.room() == 0 {
             return Lease::none();
         }
+        let full = owned.full();
+        let backed_off = lock(&self.inner.backed_off);
+        let except = if backed_off.is_empty() {
+            full
+        } else {
+            Arc::new(full.iter().chain(backed_off.iter()).cloned().collect())
+        };
         Lease {
             until: self.lease_until(),
-            except: owned.full(),
+            except,
             per_endpoint: owned.fresh_share(),
+        }
+    }
+
+    /// Notes whether an endpoint is backed off (its breaker open, or disabled).
+    fn backed_off(&self, id: &EndpointId, yes: bool) {
+        let mut set = lock(&self.inner.backed_off);
+        if yes {
+            set.insert(id.clone());
+        } else {
+            set.remove(id);
         }
     }
 

@@ -90,7 +90,12 @@ impl Dispatcher {
     async fn claim_until_full_at(&self, now: Option<DateTime<Utc>>) {
         loop {
             let after = lock(&self.inner.claim_cursor).take();
-            let claim = lock(&self.inner.owned).claim(CLAIM_BATCH, after);
+            let mut claim = lock(&self.inner.owned).claim(CLAIM_BATCH, after);
+            for id in lock(&self.inner.backed_off).iter() {
+                // One is enough to probe with; the rest wait in the store.
+                let room = claim.room(id).min(1);
+                claim.rooms.insert(id.clone(), room);
+            }
             if claim.limit == 0 {
                 return;
             }

@@ -6,27 +6,26 @@
 //! waiting to retry, so its events arrive in publish order while other keys proceed.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 
+use super::breaker::Admit;
 use super::lines::State;
 use super::ordering::{self, Check, Next, Settled};
 use super::{attempt, lock, outcome, Dispatcher};
 use crate::domain::{DeliveryStatus, Endpoint, EndpointId, Trigger};
 use crate::store::{AttemptOutcome, Job};
 
-/// How long an endpoint's cached settings are trusted before they are read again. A change
-/// made through this process drops them at once; one made through another process on the
-/// same database (a new URL, a disabled endpoint) is seen within this time.
-const SETTINGS_TTL: Duration = Duration::from_secs(2);
+/// An attempt's outcome, and the endpoint it was sent to (none when it was not sent).
+type Sent = (AttemptOutcome, Option<Arc<Endpoint>>);
+
 /// How long a room waits to ask the store again when it could not tell whether an earlier
 /// delivery of the room is still pending.
 const HOLD_ON_ERROR: chrono::Duration = chrono::Duration::seconds(1);
 
 pub struct EndpointQueue {
-    id: EndpointId,
-    state: std::sync::Mutex<State>,
+    pub(super) id: EndpointId,
+    pub(super) state: std::sync::Mutex<State>,
 }
 
 impl EndpointQueue {
@@ -35,10 +34,6 @@ impl EndpointQueue {
             id,
             state: Default::default(),
         }
-    }
-
-    pub fn invalidate(&self) {
-        lock(&self.state).endpoint = None;
     }
 
     pub fn push(self: &Arc<Self>, dispatcher: &Dispatcher, job: Job) {
@@ -58,41 +53,6 @@ impl EndpointQueue {
             state.workers += 1;
             let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
             tokio::spawn(async move { queue.work(dispatcher).await });
-        }
-    }
-
-    async fn settings(&self, dispatcher: &Dispatcher) -> Option<Arc<Endpoint>> {
-        if let Some((ep, at)) = &lock(&self.state).endpoint {
-            if at.elapsed() < SETTINGS_TTL {
-                return Some(Arc::clone(ep));
-            }
-        }
-        match dispatcher.inner.store.get_endpoint(&self.id).await {
-            Ok(Some(ep)) => {
-                dispatcher.endpoint_read(&self.id, ep.max_in_flight);
-                let ep = Arc::new(ep);
-                let mut state = lock(&self.state);
-                state.endpoint = Some((Arc::clone(&ep), std::time::Instant::now()));
-                state.limiter = match (
-                    ep.rate_limit_per_s.and_then(std::num::NonZeroU32::new),
-                    state.limiter.take(),
-                ) {
-                    (Some(rate), Some((built, l))) if built == rate.get() => Some((built, l)),
-                    (Some(rate), _) => Some((
-                        rate.get(),
-                        Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
-                            rate,
-                        ))),
-                    )),
-                    (None, _) => None,
-                };
-                Some(ep)
-            }
-            Ok(None) => None,
-            Err(e) => {
-                tracing::warn!(endpoint = %self.id, error = %e.chain(), "cannot read endpoint settings");
-                None
-            }
         }
     }
 
@@ -116,20 +76,25 @@ impl EndpointQueue {
             {
                 continue;
             }
-            let limiter = lock(&self.state)
-                .limiter
-                .as_ref()
-                .map(|(_, l)| Arc::clone(l));
-            if let Some(limiter) = limiter {
-                limiter.until_ready().await;
-            }
-            let result = match &endpoint {
-                Some(ep) if ep.enabled => attempt::send(&dispatcher, ep, &job).await,
-                _ => outcome::abandoned(&job),
+            let admit = match &endpoint {
+                Ok(Some(ep)) => self.admit(&dispatcher, ep).await,
+                Ok(None) => Admit::Abandon,
+                Err(()) => Admit::HandBack,
+            };
+            let result = match (admit, endpoint) {
+                (Admit::Send, Ok(Some(ep))) => {
+                    self.throttle().await;
+                    (attempt::send(&dispatcher, &ep, &job).await, Some(ep))
+                }
+                (Admit::HandBack, _) => {
+                    self.hand_back(&dispatcher, &job).await;
+                    continue;
+                }
+                _ => (outcome::abandoned(&job), None),
             };
             match job.ordering_key.clone() {
                 None => {
-                    self.finish_unordered(&dispatcher, job, result, endpoint, in_progress)
+                    self.finish_unordered(&dispatcher, job, result, in_progress)
                         .await
                 }
                 Some(key) => {
@@ -147,21 +112,34 @@ impl EndpointQueue {
         self: &Arc<Self>,
         dispatcher: &Dispatcher,
         job: Job,
-        result: AttemptOutcome,
-        endpoint: Option<Arc<Endpoint>>,
+        (result, endpoint): Sent,
         in_progress: attempt::InProgress,
     ) {
         if self.start_writing(endpoint.as_deref()) {
             let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
             tokio::spawn(async move {
                 let _in_progress = in_progress;
-                attempt::record(&dispatcher, &job, &result).await;
+                queue.record(&dispatcher, &job, &result, endpoint).await;
                 settle(&dispatcher, &job, &result);
                 lock(&queue.state).writing -= 1;
             });
         } else {
-            attempt::record(dispatcher, &job, &result).await;
+            self.record(dispatcher, &job, &result, endpoint).await;
             settle(dispatcher, &job, &result);
+        }
+    }
+
+    /// Writes the outcome back, then counts it on the endpoint's health.
+    async fn record(
+        &self,
+        dispatcher: &Dispatcher,
+        job: &Job,
+        result: &AttemptOutcome,
+        endpoint: Option<Arc<Endpoint>>,
+    ) {
+        attempt::record(dispatcher, job, result).await;
+        if let Some(ep) = endpoint {
+            self.fold(dispatcher, &ep, job, result).await;
         }
     }
 
@@ -172,14 +150,14 @@ impl EndpointQueue {
         dispatcher: &Dispatcher,
         job: Job,
         key: &str,
-        mut result: AttemptOutcome,
+        (mut result, endpoint): Sent,
         in_progress: attempt::InProgress,
     ) {
         if result.status == DeliveryStatus::Pending {
             // Retried in place: the lease must outlive the wait.
             result.lease_until = Some(dispatcher.lease_until());
         }
-        attempt::record(dispatcher, &job, &result).await;
+        self.record(dispatcher, &job, &result, endpoint).await;
         drop(in_progress);
         if let Some(at) = retry_at(&result) {
             return self.retry_in_place(dispatcher, job, at);
@@ -211,33 +189,39 @@ impl EndpointQueue {
     /// its key; the poller brings them back one at a time, in order. When the store cannot
     /// tell, the room is held and asks again shortly: it never sends on a guess.
     async fn wait_for_earlier(self: &Arc<Self>, dispatcher: &Dispatcher, job: &Job) -> bool {
-        let key = job
-            .ordering_key
-            .as_ref()
-            .map_or("", |k| k.as_str())
-            .to_owned();
         let answer = dispatcher.inner.store.blocked(job).await;
         if let Err(e) = &answer {
             tracing::warn!(delivery = %job.delivery_id, error = %e.chain(), "cannot tell whether an earlier delivery of the room is pending; holding the room");
         }
-        let handed = match ordering::check(answer) {
+        match ordering::check(answer) {
             Check::Send => return false,
-            Check::Overtaking => lock(&self.state).rooms.settle(&key, Settled::Overtaking),
-            Check::Hold => {
-                self.back_later(dispatcher, job.clone(), Utc::now() + HOLD_ON_ERROR);
-                return true;
-            }
-        };
-        let Next::HandBack(later) = handed else {
-            return true;
+            Check::Overtaking => self.hand_back(dispatcher, job).await,
+            Check::Hold => self.back_later(dispatcher, job.clone(), Utc::now() + HOLD_ON_ERROR),
+        }
+        true
+    }
+
+    /// Gives `job` back to the store unsent, claimable at its scheduled time; an ordered
+    /// job takes every later job of its room with it, so the room comes back in order.
+    async fn hand_back(&self, dispatcher: &Dispatcher, job: &Job) {
+        let later = match &job.ordering_key {
+            None => Vec::new(),
+            Some(key) => match lock(&self.state)
+                .rooms
+                .settle(key.as_str(), Settled::Overtaking)
+            {
+                Next::HandBack(later) => later,
+                _ => Vec::new(),
+            },
         };
         let ids = std::iter::once(job.delivery_id.clone())
             .chain(later.into_iter().map(|j| j.delivery_id));
         for id in ids {
-            let _ = dispatcher.inner.store.release(&id).await;
+            if let Err(e) = dispatcher.inner.store.release(&id).await {
+                tracing::warn!(delivery = %id, error = %e.chain(), "cannot hand a delivery back; its lease ends on its own");
+            }
             dispatcher.release(&id);
         }
-        true
     }
 
     /// An ordered job to retry stays in memory at the head of its key's line, so nothing

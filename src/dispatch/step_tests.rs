@@ -112,7 +112,13 @@ async fn a_retry_an_hour_ahead_goes_at_the_step_an_hour_later() {
     let policy = DestinationPolicy::new(vec!["127.0.0.0/8".parse().expect("a CIDR")]);
     let client = HttpClient::new(policy).expect("client");
     let (window, poll, lease) = (1000, Duration::from_millis(100), Duration::from_secs(30));
-    let d = Dispatcher::new(Arc::clone(&store), client, window, poll, lease);
+    let breaker = crate::domain::BreakerPolicy {
+        failures: 5,
+        cooldown: Duration::from_secs(10),
+        cooldown_max: Duration::from_secs(600),
+        disable_after: None,
+    };
+    let d = Dispatcher::new(Arc::clone(&store), client, window, poll, lease, breaker);
 
     let published = store.publish(vec![event(&app)], &d.lease()).await;
     let published = published.expect("publish").remove(0);

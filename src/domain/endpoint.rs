@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    AppId, EndpointId, EndpointSecret, Event, EventTypeName, FieldError, Labels, RetrySchedule,
+    AppId, EndpointId, EndpointSecret, Event, EventTypeName, FieldError, Health, Labels,
+    RetrySchedule,
 };
 
 /// The wire format an endpoint's receiver expects.
@@ -95,7 +96,7 @@ pub enum Subscription {
 impl Subscription {
     pub fn matches(&self, event_type: &EventTypeName) -> bool {
         match self {
-            Subscription::All => true,
+            Subscription::All => !event_type.is_operational(),
             Subscription::Types(types) => types.contains(event_type),
         }
     }
@@ -170,6 +171,11 @@ pub struct Endpoint {
     pub expires_at: Option<DateTime<Utc>>,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
+    /// Disable the endpoint after it has failed continuously this long; the server's
+    /// `disable_after` when unset.
+    pub disable_after_s: Option<u32>,
+    /// The circuit breaker: whether requests flow, and since when the endpoint fails.
+    pub health: Health,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -195,6 +201,13 @@ impl Endpoint {
             && self.expires_at.is_none_or(|at| at > event.created_at)
             && self.events.matches(&event.event_type)
             && self.filter.matches(&event.labels)
+            && !self.is_subject_of(event)
+    }
+
+    /// Whether `event` is an operational event about this endpoint, which it never gets.
+    fn is_subject_of(&self, event: &Event) -> bool {
+        event.event_type.is_operational()
+            && event.labels.get("endpoint_id") == Some(self.id.as_str())
     }
 
     /// The secrets that sign a request made at `now`: the current one, and the previous one

@@ -36,6 +36,12 @@ impl EventTypeName {
     pub fn from_trusted(value: String) -> Self {
         Self(value)
     }
+
+    /// Herald's own operational events (`herald.endpoint.disabled`, ...): published by
+    /// Herald only, and received only by endpoints that name them.
+    pub fn is_operational(&self) -> bool {
+        self.0.starts_with("herald.")
+    }
 }
 
 /// The caller's key that makes publishing idempotent within an app.

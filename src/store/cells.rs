@@ -26,7 +26,15 @@ pub const APPS: Table = Table {
 };
 pub const ENDPOINTS: Table = Table {
     name: "endpoints",
-    cols: &["id", "app_id", "enabled", "doc", "created_at", "updated_at"],
+    cols: &[
+        "id",
+        "app_id",
+        "enabled",
+        "doc",
+        "created_at",
+        "updated_at",
+        "health",
+    ],
 };
 pub const EVENTS: Table = Table {
     name: "events",

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::endpoint::{Ordering, Subscription};
 use crate::domain::{
-    AppId, Endpoint, EndpointId, EndpointSecret, EndpointUrl, EventTypeName, FormatKind,
+    AppId, Endpoint, EndpointId, EndpointSecret, EndpointUrl, EventTypeName, FormatKind, Health,
     LabelFilter, RetrySchedule,
 };
 
@@ -37,6 +37,8 @@ pub struct EndpointDoc {
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
     pub disabled_reason: Option<String>,
+    #[serde(default)]
+    pub disable_after_s: Option<u32>,
     pub metadata: serde_json::Value,
     pub secret: String,
     pub previous_secret: Option<(String, DateTime<Utc>)>,
@@ -62,6 +64,7 @@ impl EndpointDoc {
             content_type: ep.content_type.clone(),
             expires_at: ep.expires_at,
             disabled_reason: ep.disabled_reason.clone(),
+            disable_after_s: ep.disable_after_s,
             metadata: ep.metadata.clone(),
             secret: ep.secret.expose().to_owned(),
             previous_secret: ep
@@ -111,6 +114,8 @@ impl EndpointDoc {
             expires_at: self.expires_at,
             enabled,
             disabled_reason: self.disabled_reason,
+            disable_after_s: self.disable_after_s,
+            health: Health::default(),
             metadata: self.metadata,
             created_at,
             updated_at,

@@ -12,6 +12,7 @@ mod cells;
 mod doc;
 mod error;
 mod filter;
+mod health;
 mod lease;
 pub mod postgres;
 mod rows;
@@ -30,6 +31,7 @@ use crate::domain::{
 
 pub use doc::EndpointDoc;
 pub use error::{DbKind, StoreError};
+pub use health::{Changed, HealthChange, HealthUpdate};
 pub use lease::{Claim, Lease, LeasePlanner};
 pub use traits::{DeliveryQueue, EventLog, Tenants};
 pub use upkeep::{Purge, Purged};

@@ -14,7 +14,7 @@ pub use super::cells::{
 };
 use crate::domain::{
     App, Attempt, Delivery, DeliveryStatus, Endpoint, ErrorKind, Event, EventData, EventTypeName,
-    IdempotencyKey, Ingest, Labels, OrderingKey, Preset, Trigger,
+    Health, IdempotencyKey, Ingest, Labels, OrderingKey, Preset, Trigger,
 };
 use crate::store::{CustomEventType, EndpointDoc, Job};
 
@@ -35,7 +35,13 @@ pub fn app<C: Cells>(row: &C) -> Result<App, C::Error> {
 pub fn endpoint<C: Cells>(row: &C) -> Result<Endpoint, C::Error> {
     let r = Reader::new(row, &ENDPOINTS, 0);
     let doc: EndpointDoc = serde_json::from_str(&r.text(3)?).map_err(|e| r.bad(3, e))?;
-    Ok(doc.into_endpoint(r.id(0)?, r.id(1)?, row.flag(2)?, r.time(4)?, r.time(5)?))
+    let health = match r.opt_text(6)? {
+        None => Health::default(),
+        Some(raw) => serde_json::from_str(&raw).map_err(|e| r.bad(6, e))?,
+    };
+    let mut ep = doc.into_endpoint(r.id(0)?, r.id(1)?, row.flag(2)?, r.time(4)?, r.time(5)?);
+    ep.health = health;
+    Ok(ep)
 }
 
 /// Maps the columns of [`EVENTS`] starting at `at`.

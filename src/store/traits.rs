@@ -8,9 +8,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive, Job,
-    Lease, Page, Published, Purge, Purged, Recovery, Resend, StoreResult,
+    ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive,
+    HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged, Recovery, Resend,
+    StoreResult,
 };
+#[cfg(doc)]
+use crate::domain::Health;
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
@@ -103,7 +106,8 @@ pub trait DeliveryQueue: Send + Sync {
 
     /// Leases pending, unleased deliveries due at `claim.now` until `claim.until`: of each
     /// endpoint at most its room in `claim` (earliest due first, a room's head only),
-    /// `claim.limit` in all.
+    /// `claim.limit` in all. Disabled endpoints, and endpoints whose health holds their
+    /// deliveries back at `claim.now` ([`Health::paused_until`]), are skipped.
     async fn claim_due(&self, claim: &Claim) -> StoreResult<Vec<Job>>;
     /// Whether an earlier delivery with the job's ordering key is still pending (the job
     /// must wait for it).
@@ -126,6 +130,14 @@ pub trait DeliveryQueue: Send + Sync {
         None
     }
     async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()>;
+    /// Applies `change` to the endpoint's health in one transaction (see [`HealthChange`]);
+    /// while the new health is open, no delivery of the endpoint is claimed. `None` when the
+    /// endpoint is gone.
+    async fn update_health(
+        &self,
+        id: &EndpointId,
+        change: HealthChange,
+    ) -> StoreResult<Option<HealthUpdate>>;
     /// Counts of pending deliveries (for readiness and metrics).
     async fn pending_count(&self) -> StoreResult<u64>;
 }

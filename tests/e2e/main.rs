@@ -4,6 +4,7 @@
 //! `HERALD_TEST_DATABASE_URL=postgres://...` names a server.
 
 mod bench;
+mod breaker;
 mod cluster;
 mod cluster_edit;
 mod cluster_start;

@@ -11,6 +11,7 @@
 mod batch;
 mod deliveries;
 mod events;
+mod health;
 mod leases;
 mod outcomes;
 mod publisher;
@@ -31,6 +32,7 @@ use super::{StoreError, StoreResult};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
     include_str!("../migrations/postgres/0002_claim_per_endpoint.sql"),
+    include_str!("../migrations/postgres/0003_health.sql"),
 ];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{deliveries, events, leases, purge, tenants, PgStore};
+use super::{deliveries, events, health, leases, purge, tenants, PgStore};
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
-    EventQuery, Exclusive, Job, Lease, Page, Published, Purge, Purged, Recovery, Resend,
-    StoreError, StoreResult, Tenants,
+    EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
+    Recovery, Resend, StoreError, StoreResult, Tenants,
 };
 
 #[async_trait]
@@ -169,5 +169,12 @@ impl DeliveryQueue for PgStore {
     }
     async fn pending_count(&self) -> StoreResult<u64> {
         deliveries::pending_count(&self.pool).await
+    }
+    async fn update_health(
+        &self,
+        id: &EndpointId,
+        change: HealthChange,
+    ) -> StoreResult<Option<HealthUpdate>> {
+        health::update_health(&self.pool, id, &change).await
     }
 }

@@ -183,7 +183,7 @@ fn doc_json(ep: &Endpoint) -> StoreResult<String> {
 
 pub async fn insert_endpoint(pool: &PgPool, ep: &Endpoint) -> StoreResult<()> {
     sqlx::query(&format!(
-        "INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ($1, $2, $3, $4, $5, $6)"
+        "INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, NULL)"
     ))
     .bind(ep.id.as_str())
     .bind(ep.app_id.as_str())

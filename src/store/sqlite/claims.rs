@@ -15,9 +15,13 @@ use crate::store::{to_ms, Claim, Job, StoreResult};
 /// look-up per endpoint: an endpoint's backlog, however long, costs the others nothing.
 pub fn claim_due(c: &Connection, claim: &Claim, owner: &str) -> StoreResult<Vec<Job>> {
     let (now, lease_until) = (to_ms(claim.now), claim.until);
+    // Disabled endpoints, and those whose breaker holds their deliveries back, are skipped.
     let ids: Vec<EndpointId> = c
-        .prepare_cached("SELECT id FROM endpoints ORDER BY id")?
-        .query_map([], |r| Ok(EndpointId::from_trusted(r.get(0)?)))?
+        .prepare_cached(
+            "SELECT id FROM endpoints WHERE enabled = 1 AND coalesce(paused_until, 0) <= ?1 \
+             ORDER BY id",
+        )?
+        .query_map([now], |r| Ok(EndpointId::from_trusted(r.get(0)?)))?
         .collect::<Result<_, _>>()?;
     let mut lease =
         c.prepare_cached("UPDATE deliveries SET due_at = ?2, lease_owner = ?3 WHERE id = ?1")?;

@@ -10,6 +10,7 @@ mod claims;
 mod deliveries;
 mod events;
 mod fanout;
+mod health;
 mod purge;
 mod rows;
 mod store_impl;
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_lease_owner.sql"),
     include_str!("../migrations/sqlite/0003_claim_per_endpoint.sql"),
     include_str!("../migrations/sqlite/0004_seq.sql"),
+    include_str!("../migrations/sqlite/0005_health.sql"),
 ];
 const READERS: usize = 4;
 

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{claims, deliveries, events, purge, tenants, SqliteStore};
+use super::{claims, deliveries, events, health, purge, tenants, SqliteStore};
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
-    EventQuery, Exclusive, Job, Lease, Page, Published, Purge, Purged, Recovery, Resend,
-    StoreResult, Tenants,
+    EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
+    Recovery, Resend, StoreResult, Tenants,
 };
 
 #[async_trait]
@@ -207,5 +207,20 @@ impl DeliveryQueue for SqliteStore {
     }
     async fn pending_count(&self) -> StoreResult<u64> {
         self.read(deliveries::pending_count).await
+    }
+    async fn update_health(
+        &self,
+        id: &EndpointId,
+        change: HealthChange,
+    ) -> StoreResult<Option<HealthUpdate>> {
+        let (id, fanout) = (id.clone(), self.fanout.clone());
+        self.write(move |c| {
+            let update = health::update_health(c, &id, &change)?;
+            if let Some(u) = update.as_ref().filter(|u| u.disabled) {
+                fanout.forget(&u.endpoint.app_id);
+            }
+            Ok(update)
+        })
+        .await
     }
 }

@@ -144,7 +144,7 @@ fn doc_json(ep: &Endpoint) -> StoreResult<String> {
 
 pub fn insert_endpoint(c: &Connection, ep: &Endpoint) -> StoreResult<()> {
     c.execute(
-        &format!("INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        &format!("INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)"),
         params![
             ep.id.as_str(),
             ep.app_id.as_str(),
