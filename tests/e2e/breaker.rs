@@ -166,3 +166,42 @@ async fn resume_in_order(herald: &Herald, app: &str, ep: &str, bad: &Receiver, o
         assert_eq!(order, sorted, "room r{room} out of order");
     }
 }
+
+#[tokio::test]
+async fn an_exhausted_delivery_is_announced_to_the_operational_endpoint_only() {
+    let (_dir, herald) = start().await;
+    let (bad, ops) = (Receiver::start().await, Receiver::start().await);
+    bad.set_default(Reply::Status(503));
+    let app = herald.create_app("standard").await;
+    let (ops_ep, _) = herald
+        .create_endpoint(
+            &app,
+            json!({"url": ops.url, "events": ["herald.delivery.exhausted"]}),
+        )
+        .await;
+    let (ep, _) = herald
+        .create_endpoint(&app, json!({"url": bad.url, "retry_schedule_s": []}))
+        .await;
+    let (_, published) = herald
+        .publish(&app, json!({"type": "room.created", "data": {}}))
+        .await;
+    let exhausted = told(&ops, "herald.delivery.exhausted").await;
+    assert_eq!(exhausted["endpoint_id"], ep.as_str());
+    assert_eq!(exhausted["event_id"], published["id"]);
+    assert_eq!(exhausted["attempts"], 1);
+    assert_eq!(exhausted["last_status_code"], 503);
+    // The failing endpoint does not get the news about itself, even subscribed to "*".
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(bad.count(), 1);
+    assert!(ops
+        .got()
+        .iter()
+        .all(|r| r.json()["data"]["endpoint_id"] != ops_ep.as_str()));
+    let (s, problem) = herald
+        .publish(
+            &app,
+            json!({"type": "herald.endpoint.disabled", "data": {}}),
+        )
+        .await;
+    assert_eq!(s, 422, "{problem}");
+}
