@@ -7,7 +7,9 @@
 //! - W2: a fixed `--rate` for `--duration` seconds: end-to-end p50/p99/max;
 //! - the ceiling: the same client posting the same body straight to the receiver;
 //! - isolation (only when named in `--run`): 100 healthy endpoints alone, then beside 100
-//!   that hang, `--isolation-events` events each (see `isolation`).
+//!   that hang, `--isolation-events` events each (see `isolation`);
+//! - soak (only when named): W2's rate for `--duration` seconds with `--retention`, sampling
+//!   the SQLite file's size (see `soak`).
 //!
 //! With `--processes N` it starts N `herald serve` processes on `--database` (a PostgreSQL
 //! URL) instead, and publishes round-robin over them.
@@ -15,6 +17,7 @@
 mod isolation;
 mod nodes;
 mod receiver;
+mod soak;
 mod workloads;
 
 use std::sync::Arc;
@@ -54,12 +57,16 @@ pub struct BenchArgs {
     /// W2: seconds.
     #[arg(long, default_value_t = 30)]
     pub duration: u64,
-    /// Which measurements to run: any of w1, w2, ceiling, isolation, comma-separated.
+    /// Which measurements to run: any of w1, w2, ceiling, isolation, soak, comma-separated.
     #[arg(long, default_value = "ceiling,w1,w2")]
     pub run: String,
     /// Isolation: events per run (each to 100 healthy endpoints, and to 100 hanging ones).
     #[arg(long, default_value_t = 5000)]
     pub isolation_events: u64,
+    /// Retention of events and response bodies of the in-process Herald (soak: short, so
+    /// that the purge runs while it is measured).
+    #[arg(long, default_value = "30d")]
+    pub retention: String,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -139,6 +146,8 @@ async fn start_herald(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result
                 database_url: db,
                 admin_token: Some(crate::config::Secret::new(token.clone())),
                 allow_destinations: vec!["127.0.0.0/8".into()],
+                retention_events: args.retention.clone(),
+                retention_attempt_bodies: args.retention.clone(),
                 ..Config::default()
             };
             let running = crate::server::start(cfg.validate()?).await?;
@@ -207,6 +216,47 @@ async fn run_workloads(
     if runs.contains(&"isolation") {
         isolation_runs(args, recorder, hook, base, token).await?;
     }
+    if runs.contains(&"soak") {
+        soak_run(args, target, recorder).await?;
+    }
+    Ok(())
+}
+
+/// W2's rate under `--retention`, with the SQLite file's size every tenth of the run.
+async fn soak_run(
+    args: &BenchArgs,
+    target: &Target,
+    recorder: &Arc<Recorder>,
+) -> anyhow::Result<()> {
+    let db = match &args.database {
+        None if args.target.is_none() => tempfile_dir()?.join("bench.db"),
+        _ => bail!("soak measures the in-process Herald's SQLite file: no --target or --database"),
+    };
+    recorder.reset();
+    let every = Duration::from_secs((args.duration / 10).max(1));
+    let (w2, samples) = soak::run(
+        target,
+        recorder,
+        args.rate,
+        Duration::from_secs(args.duration),
+        db,
+        every,
+    )
+    .await?;
+    let sizes: Vec<String> = samples
+        .iter()
+        .map(|(s, bytes)| format!("{s}s {:.1}", *bytes as f64 / 1e6))
+        .collect();
+    println!(
+        "soak: {} events/s for {} s, retention {}: delivered {} of {}, p99 {:.1} ms; SQLite MB: {}",
+        args.rate,
+        args.duration,
+        args.retention,
+        w2.delivered,
+        w2.sent,
+        w2.p99_ms,
+        sizes.join(", ")
+    );
     Ok(())
 }
 
