@@ -195,33 +195,38 @@ impl Config {
     fn breaker(&self) -> anyhow::Result<crate::domain::BreakerPolicy> {
         Ok(crate::domain::BreakerPolicy {
             failures: self.breaker_failures,
-            cooldown: period("breaker_cooldown", &self.breaker_cooldown, "")?
-                .unwrap_or(Duration::from_secs(10)),
-            cooldown_max: period("breaker_cooldown_max", &self.breaker_cooldown_max, "")?
-                .unwrap_or(Duration::from_secs(600)),
+            cooldown: duration("breaker_cooldown", &self.breaker_cooldown)?,
+            cooldown_max: duration("breaker_cooldown_max", &self.breaker_cooldown_max)?,
             disable_after: period("disable_after", &self.disable_after, "never")?,
         })
     }
 }
 
-/// A duration as operators write it (`90s`, `12h`, `30d`), at least a second; `None` for
-/// the word that turns the setting off.
+/// A duration as operators write it (`90s`, `12h`, `30d`), at least a second, or `None`
+/// for the word `off` that turns the setting off.
 fn period(key: &str, raw: &str, off: &str) -> anyhow::Result<Option<Duration>> {
-    let raw = raw.trim();
-    if !off.is_empty() && raw == off {
-        return Ok(None);
+    match raw.trim() {
+        raw if raw == off => Ok(None),
+        raw => parse_duration(raw).map(Some).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{key}: '{raw}' is not a duration of at least a second like 90s, 12h or 30d, \
+                 or '{off}'"
+            )
+        }),
     }
-    let or_off = if off.is_empty() {
-        String::new()
-    } else {
-        format!(", or '{off}'")
-    };
-    match humantime::parse_duration(raw) {
-        Ok(d) if d >= Duration::from_secs(1) => Ok(Some(d)),
-        _ => anyhow::bail!(
-            "{key}: '{raw}' is not a duration of at least a second like 90s, 12h or 30d{or_off}"
-        ),
-    }
+}
+
+/// A duration as operators write it, at least a second.
+fn duration(key: &str, raw: &str) -> anyhow::Result<Duration> {
+    parse_duration(raw.trim()).ok_or_else(|| {
+        anyhow::anyhow!("{key}: '{raw}' is not a duration of at least a second like 10s or 10m")
+    })
+}
+
+fn parse_duration(raw: &str) -> Option<Duration> {
+    humantime::parse_duration(raw)
+        .ok()
+        .filter(|d| *d >= Duration::from_secs(1))
 }
 
 fn otlp_endpoint(raw: &str) -> anyhow::Result<Option<String>> {

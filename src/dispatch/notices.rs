@@ -68,8 +68,8 @@ pub async fn announce(
         Ok(published) => {
             metrics::counter!("herald_operational_events_total", "type" => kind.to_owned())
                 .increment(1);
-            for p in published.into_iter().filter(|_| dispatcher.is_some()) {
-                if let Some(d) = dispatcher {
+            if let Some(d) = dispatcher {
+                for p in published {
                     d.take_published(&lease, p.jobs, p.leased);
                 }
             }

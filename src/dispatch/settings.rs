@@ -31,8 +31,7 @@ impl EndpointQueue {
         match dispatcher.inner.store.get_endpoint(&self.id).await {
             Ok(Some(ep)) => {
                 dispatcher.endpoint_read(&self.id, ep.max_in_flight);
-                let off = ep.health.state != BreakerState::Closed || !ep.enabled;
-                dispatcher.backed_off(&self.id, off);
+                dispatcher.backed_off(&self.id, backed_off(&ep));
                 let ep = Arc::new(ep);
                 let mut state = lock(&self.state);
                 state.endpoint = Some((Arc::clone(&ep), std::time::Instant::now()));
@@ -73,10 +72,7 @@ impl EndpointQueue {
     /// Takes `ep` as the endpoint's settings from now on, and tells the dispatcher whether
     /// it is backed off.
     pub(super) fn remember(&self, d: &Dispatcher, ep: Endpoint) {
-        d.backed_off(
-            &ep.id,
-            ep.health.state != BreakerState::Closed || !ep.enabled,
-        );
+        d.backed_off(&ep.id, backed_off(&ep));
         let mut state = lock(&self.state);
         let read_at = state
             .endpoint
@@ -84,4 +80,9 @@ impl EndpointQueue {
             .map_or_else(std::time::Instant::now, |(_, at)| *at);
         state.endpoint = Some((Arc::new(ep), read_at));
     }
+}
+
+/// Whether nothing may be sent to `ep` now: its breaker is not closed, or it is disabled.
+fn backed_off(ep: &Endpoint) -> bool {
+    ep.health.state != BreakerState::Closed || !ep.enabled
 }
