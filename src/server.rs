@@ -105,6 +105,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
     let addr = listener.local_addr()?;
+    let limits = Arc::new(api::rate::KeyLimits::new(
+        settings.api_rate_limit_per_s,
+        settings.api_rate_limit_burst,
+    ));
     let state = AppState {
         store,
         dispatcher,
@@ -114,6 +118,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         metrics: metrics_handle(),
         apps: Default::default(),
         keys: Default::default(),
+        limits,
     };
     api::provision::apply(&state, &state.settings.static_endpoints.clone())
         .await

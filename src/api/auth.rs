@@ -13,8 +13,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
+use super::rate::Slot;
 use super::AppState;
-use crate::domain::{App, AppId, PrefixedId};
+use crate::domain::{App, AppId, KeyId, PrefixedId};
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,15 +61,38 @@ impl FromRequestParts<AppState> for Caller {
         }
         if token.starts_with("hk_") {
             let hash = hash_hex(token);
-            if let Some((app, _)) = state.keys.get(&hash) {
+            let found = match state.keys.get(&hash) {
+                Some(found) => Some(found),
+                None => state.store.find_key(&hash).await?.map(|key| {
+                    state.keys.put(hash, (key.app_id.clone(), key.id.clone()));
+                    (key.app_id, key.id)
+                }),
+            };
+            if let Some((app, key)) = found {
+                spend(parts, state, &key)?;
                 return Ok(Caller::App(app));
-            }
-            if let Some(key) = state.store.find_key(&hash).await? {
-                state.keys.put(hash, (key.app_id.clone(), key.id));
-                return Ok(Caller::App(key.app_id));
             }
         }
         Err(ApiError::Unauthorized)
+    }
+}
+
+/// Takes the request from the key's rate limit, leaving what is left for the response.
+fn spend(parts: &Parts, state: &AppState, key: &KeyId) -> Result<(), ApiError> {
+    let slot = parts.extensions.get::<Slot>();
+    match state.limits.take(key) {
+        Ok(budget) => {
+            if let (Some(slot), Some(b)) = (slot, budget) {
+                slot.fill(b);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if let (Some(slot), ApiError::RateLimited { budget, .. }) = (slot, &e) {
+                slot.fill(*budget);
+            }
+            Err(e)
+        }
     }
 }
 

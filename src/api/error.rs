@@ -38,6 +38,11 @@ pub enum ApiError {
     HeadersTooLarge(String),
     #[error("the request is not valid")]
     Invalid(Vec<FieldError>),
+    #[error("this API key is over its rate limit of {} requests at once; retry in {retry_after_s} s", budget.limit)]
+    RateLimited {
+        retry_after_s: u64,
+        budget: super::rate::Budget,
+    },
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -103,6 +108,11 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation",
                 "Validation failed",
+            ),
+            ApiError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
             ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -205,12 +215,20 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.parts().0;
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after_s, .. } => Some(*retry_after_s),
+            _ => None,
+        };
         let body = self.problem();
         let mut resp = (status, axum::Json(body)).into_response();
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(s) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pagination;
 pub mod provision;
+pub mod rate;
 pub mod serve;
 mod trace;
 
@@ -57,6 +58,8 @@ pub struct AppState {
     pub apps: Arc<cache::TtlCache<AppId, App>>,
     /// Token hash to the key's app and id.
     pub keys: Arc<cache::TtlCache<String, (AppId, KeyId)>>,
+    /// Each app key's rate limit.
+    pub limits: Arc<rate::KeyLimits>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -73,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         ops
     };
     routes
+        .layer(axum::middleware::from_fn(rate::headers))
         .layer(axum::middleware::from_fn(trace::span))
         .layer(axum::middleware::from_fn(head_limits::enforce))
         .with_state(state)

@@ -17,9 +17,21 @@ pub async fn healthz() -> &'static str {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "ready"), (status = 503, description = "store unavailable")))]
 pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state.store.ping().await?;
+    match tokio::time::timeout(READY_WITHIN, state.store.ping()).await {
+        Ok(answer) => answer?,
+        Err(_) => {
+            return Err(ApiError::Unavailable(format!(
+                "the database did not answer within {} s",
+                READY_WITHIN.as_secs()
+            )))
+        }
+    }
     Ok("ready")
 }
+
+/// How long readiness waits for the database: a probe must hear of an outage at once,
+/// not after the pool's acquire timeout.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "metrics")))]

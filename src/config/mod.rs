@@ -72,6 +72,11 @@ pub struct Config {
     /// `breaker_cooldown_max`.
     pub breaker_cooldown: String,
     pub breaker_cooldown_max: String,
+    /// Requests per second each app key may make (0: no limit); the admin token is not
+    /// limited.
+    pub api_rate_limit_per_s: u32,
+    /// Requests an app key may make at once before `api_rate_limit_per_s` paces it.
+    pub api_rate_limit_burst: u32,
     /// Endpoints created, or brought up to date, at every start.
     pub static_endpoints: Vec<StaticEndpoint>,
 }
@@ -115,6 +120,8 @@ impl Default for Config {
             breaker_failures: 5,
             breaker_cooldown: "10s".into(),
             breaker_cooldown_max: "10m".into(),
+            api_rate_limit_per_s: 1000,
+            api_rate_limit_burst: 2000,
             static_endpoints: Vec::new(),
         }
     }

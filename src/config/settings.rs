@@ -115,6 +115,8 @@ pub struct Settings {
     pub otlp_endpoint: Option<String>,
     pub retention: crate::retention::Retention,
     pub breaker: crate::domain::BreakerPolicy,
+    pub api_rate_limit_per_s: u32,
+    pub api_rate_limit_burst: u32,
     pub static_endpoints: Vec<StaticEndpoint>,
 }
 
@@ -145,6 +147,7 @@ impl Config {
         }
         let role = Role::parse(&self.role)?;
         let (retention, breaker) = (self.retention()?, self.breaker()?);
+        let http = self.http_limits();
         if let Some(token) = &self.admin_token {
             if token.expose().len() < 16 {
                 anyhow::bail!("admin_token: must be at least 16 characters");
@@ -164,23 +167,27 @@ impl Config {
             poll_interval_ms: self.poll_interval_ms.clamp(10, 60_000),
             dispatch_window: self.dispatch_window.unwrap_or(20_000).clamp(100, 1_000_000),
             shutdown_grace_s: self.shutdown_grace_s,
-            http: crate::api::serve::Limits {
-                header_timeout: Duration::from_millis(
-                    self.http_header_timeout_ms.clamp(100, 600_000),
-                ),
-                idle_timeout: Duration::from_secs(self.http_idle_timeout_s.clamp(1, 3600)),
-                body_timeout: Duration::from_secs(self.http_body_timeout_s.clamp(1, 3600)),
-                max_connections: self.max_connections.max(1),
-            },
+            http,
             otlp_endpoint: otlp_endpoint(&self.otlp_endpoint)?,
             retention,
             breaker,
+            api_rate_limit_per_s: self.api_rate_limit_per_s,
+            api_rate_limit_burst: self.api_rate_limit_burst.max(1),
             static_endpoints: self.static_endpoints,
         })
     }
 }
 
 impl Config {
+    fn http_limits(&self) -> crate::api::serve::Limits {
+        crate::api::serve::Limits {
+            header_timeout: Duration::from_millis(self.http_header_timeout_ms.clamp(100, 600_000)),
+            idle_timeout: Duration::from_secs(self.http_idle_timeout_s.clamp(1, 3600)),
+            body_timeout: Duration::from_secs(self.http_body_timeout_s.clamp(1, 3600)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
+
     fn retention(&self) -> anyhow::Result<crate::retention::Retention> {
         Ok(crate::retention::Retention {
             events: period("retention_events", &self.retention_events, "forever")?,
