@@ -92,6 +92,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let store = store::open(settings.database_url.expose())
         .await
         .with_context(|| format!("opening the database {}", settings.database_url))?;
+    let key = settings.secret_key.as_ref().map(|k| k.expose());
+    let store = store::open_sealed(store, key)
+        .await
+        .context("opening the database's secrets")?;
     let admin_hash = admin_hash(&settings, store.as_ref()).await?;
     let policy = DestinationPolicy::new(settings.allow_destinations.clone());
     let (shutdown, shutdown_rx) = watch::channel(false);

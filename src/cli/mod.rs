@@ -3,6 +3,7 @@
 pub mod bench;
 mod listen;
 mod migrate;
+mod rekey;
 mod serve;
 mod verify;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Run the database migrations and exit.
     Migrate(serve::DatabaseArgs),
+    /// Move every sealed secret to a new key (HERALD_NEW_SECRET_KEY), then exit.
+    Rekey(rekey::RekeyArgs),
     /// A local receiver that prints each delivery and verifies its signature.
     Listen(listen::ListenArgs),
     /// Check a captured webhook's signature in any wire format (exit status 0 when genuine).
@@ -56,6 +59,7 @@ pub fn main() -> anyhow::Result<()> {
         {
             Command::Serve(args) => serve::run(&cli.config, args).await,
             Command::Migrate(args) => migrate::run(&cli.config, args).await,
+            Command::Rekey(args) => rekey::run(&cli.config, args).await,
             Command::Listen(args) => listen::run(args).await,
             Command::Verify(args) => {
                 if verify::run(args)? {

@@ -77,6 +77,9 @@ pub struct Config {
     pub api_rate_limit_per_s: u32,
     /// Requests an app key may make at once before `api_rate_limit_per_s` paces it.
     pub api_rate_limit_burst: u32,
+    /// Seals endpoint and ingest secrets at rest: 32 random bytes in base64
+    /// (`openssl rand -base64 32`). Once set, the database cannot be opened without it.
+    pub secret_key: Option<Secret>,
     /// Endpoints created, or brought up to date, at every start.
     pub static_endpoints: Vec<StaticEndpoint>,
 }
@@ -122,6 +125,7 @@ impl Default for Config {
             breaker_cooldown_max: "10m".into(),
             api_rate_limit_per_s: 1000,
             api_rate_limit_burst: 2000,
+            secret_key: None,
             static_endpoints: Vec::new(),
         }
     }

@@ -117,6 +117,7 @@ pub struct Settings {
     pub breaker: crate::domain::BreakerPolicy,
     pub api_rate_limit_per_s: u32,
     pub api_rate_limit_burst: u32,
+    pub secret_key: Option<Secret>,
     pub static_endpoints: Vec<StaticEndpoint>,
 }
 
@@ -173,6 +174,7 @@ impl Config {
             breaker,
             api_rate_limit_per_s: self.api_rate_limit_per_s,
             api_rate_limit_burst: self.api_rate_limit_burst.max(1),
+            secret_key: self.secret_key,
             static_endpoints: self.static_endpoints,
         })
     }

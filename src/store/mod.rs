@@ -8,6 +8,7 @@
 //! (a transactional outbox), so there is no moment at which an acknowledged event exists
 //! without the deliveries that will carry it.
 
+mod at_rest;
 mod cells;
 mod doc;
 mod error;
@@ -16,6 +17,8 @@ mod health;
 mod lease;
 pub mod postgres;
 mod rows;
+mod seal;
+mod sealed;
 pub mod sqlite;
 mod traits;
 mod upkeep;
@@ -29,6 +32,7 @@ use crate::domain::{
     AppId, Attempt, DeliveryId, DeliveryStatus, EndpointId, Event, EventId, EventTypeName, KeyId,
 };
 
+pub use at_rest::{open_sealed, rekey};
 pub use doc::EndpointDoc;
 pub use error::{DbKind, StoreError};
 pub use health::{Changed, HealthChange, HealthUpdate};

@@ -26,6 +26,8 @@ pub trait Tenants: Send + Sync {
     /// Stores `value` under `key` unless a value is already there, and answers the stored
     /// value: of several processes initialising one key at once, the first one wins.
     async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String>;
+    /// Stores `value` under `key`, replacing what was there.
+    async fn meta_put(&self, key: &str, value: &str) -> StoreResult<()>;
     /// Waits until no other process on this database holds the lock named `name`, then
     /// holds it until the answer is dropped (or the process dies). For start-up work that
     /// two processes starting together must not both do, such as creating static endpoints.

@@ -25,6 +25,7 @@ mod receiver;
 mod recovery;
 mod retention;
 mod rooms;
+mod secrets;
 mod stops;
 mod storage;
 mod store;

@@ -23,6 +23,9 @@ impl Tenants for PgStore {
     async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String> {
         tenants::meta_init(&self.pool, key, value).await
     }
+    async fn meta_put(&self, key: &str, value: &str) -> StoreResult<()> {
+        tenants::meta_put(&self.pool, key, value).await
+    }
     async fn exclusive(&self, name: &str) -> StoreResult<Exclusive> {
         // A session-level advisory lock on a connection taken out of the pool: dropping
         // the connection closes it, and the server releases the lock with the session.

@@ -32,6 +32,18 @@ pub async fn meta_init(pool: &PgPool, key: &str, value: &str) -> StoreResult<Str
         .await?)
 }
 
+pub async fn meta_put(pool: &PgPool, key: &str, value: &str) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 pub async fn insert_app(pool: &PgPool, app: &App) -> StoreResult<()> {
     sqlx::query(&format!(
         "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"

@@ -26,6 +26,11 @@ impl Tenants for SqliteStore {
         self.write(move |c| tenants::meta_init(c, &key, &value))
             .await
     }
+    async fn meta_put(&self, key: &str, value: &str) -> StoreResult<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |c| tenants::meta_put(c, &key, &value))
+            .await
+    }
     async fn exclusive(&self, _name: &str) -> StoreResult<Exclusive> {
         // One process owns a SQLite file (its writer thread serialises every write), and
         // start-up runs once per process, so there is nobody to exclude.

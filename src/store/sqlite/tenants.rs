@@ -22,6 +22,15 @@ pub fn meta_init(c: &Connection, key: &str, value: &str) -> StoreResult<String> 
     Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))?)
 }
 
+pub fn meta_put(c: &Connection, key: &str, value: &str) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
 pub fn insert_app(c: &Connection, app: &App) -> StoreResult<()> {
     c.prepare_cached(&format!(
         "INSERT INTO apps ({APP_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
