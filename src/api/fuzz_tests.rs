@@ -27,15 +27,39 @@ fn app() -> App {
 
 /// An object with some of `keys` (and stray ones), each any JSON value.
 fn object_of(keys: &'static [&'static str]) -> impl Strategy<Value = Value> {
-    let key = prop_oneof![proptest::sample::select(keys).prop_map(str::to_owned), "[a-z_]{1,12}"];
+    let key = prop_oneof![
+        proptest::sample::select(keys).prop_map(str::to_owned),
+        "[a-z_]{1,12}"
+    ];
     btree_map(key, json_value(), 0..8).prop_map(|m| Value::Object(m.into_iter().collect()))
 }
 
-const PUBLISH: &[&str] = &["type", "data", "labels", "occurred_at", "idempotency_key", "metadata", "ordering_key"];
+const PUBLISH: &[&str] = &[
+    "type",
+    "data",
+    "labels",
+    "occurred_at",
+    "idempotency_key",
+    "metadata",
+    "ordering_key",
+];
 const ENDPOINT: &[&str] = &[
-    "name", "description", "filter", "headers", "timeout_ms", "retry_schedule_s", "max_in_flight",
-    "rate_limit_per_s", "ordering", "disable_after_s", "enabled", "metadata", "api_key",
-    "include_members", "content_type", "expires_at",
+    "name",
+    "description",
+    "filter",
+    "headers",
+    "timeout_ms",
+    "retry_schedule_s",
+    "max_in_flight",
+    "rate_limit_per_s",
+    "ordering",
+    "disable_after_s",
+    "enabled",
+    "metadata",
+    "api_key",
+    "include_members",
+    "content_type",
+    "expires_at",
 ];
 
 proptest! {

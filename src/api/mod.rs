@@ -18,6 +18,8 @@ pub mod error;
 pub mod event_input;
 pub mod event_types;
 pub mod events;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod head_limits;
 mod head_scan;
 pub mod ingest;

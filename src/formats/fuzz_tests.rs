@@ -1,6 +1,5 @@
 //! Property tests (proptest): every format's verifier takes any request without panicking,
-//! a rendered request always verifies, and the canonical JSON writer's output reads back
-//! as the value it wrote. CI runs the default 256 cases per property; `PROPTEST_CASES`
+//! and the canonical JSON writer's output reads back as the value it wrote. CI runs the default 256 cases per property; `PROPTEST_CASES`
 //! raises it for a longer run (see the README).
 
 use proptest::collection::vec;

@@ -7,6 +7,8 @@
 mod attendee;
 pub mod canonical;
 mod digitalsamba;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod jwt;
 mod livekit;
 mod plugnmeet;
@@ -20,6 +22,8 @@ use crate::domain::{DeliveryId, Endpoint, Event, FormatKind, RetrySchedule};
 
 pub use attendee::Attendee;
 pub use digitalsamba::Digitalsamba;
+#[cfg(test)]
+pub(crate) use fuzz_tests::json_value as fuzz_json;
 pub use livekit::Livekit;
 pub use plugnmeet::Plugnmeet;
 pub use sendbird::Sendbird;

@@ -124,38 +124,30 @@ fn opened(mut ep: Endpoint, open: &dyn Fn(&str) -> StoreResult<String>) -> Store
 const PAGE: u32 = 250;
 
 async fn all_apps(store: &dyn Store) -> StoreResult<Vec<App>> {
-    let mut out: Vec<App> = Vec::new();
-    loop {
-        let before = out.last().map(|a| a.id.as_str().to_owned());
-        let page = store
-            .list_apps(&Page {
-                limit: PAGE,
-                before,
-            })
-            .await?;
-        let full = page.len() == PAGE as usize;
-        out.extend(page);
-        if !full {
-            return Ok(out);
-        }
-    }
+    let list = |page: Page| async move { store.list_apps(&page).await };
+    all(list, |a: &App| a.id.as_str().to_owned()).await
 }
 
 async fn all_endpoints(store: &dyn Store, app: &App) -> StoreResult<Vec<Endpoint>> {
-    let mut out: Vec<Endpoint> = Vec::new();
+    let list = |page: Page| async move { store.list_endpoints(&app.id, &page).await };
+    all(list, |e: &Endpoint| e.id.as_str().to_owned()).await
+}
+
+/// Every item of a paged list, page after page.
+async fn all<T, F, Fut>(list: F, id: impl Fn(&T) -> String) -> StoreResult<Vec<T>>
+where
+    F: Fn(Page) -> Fut,
+    Fut: std::future::Future<Output = StoreResult<Vec<T>>>,
+{
+    let mut out: Vec<T> = Vec::new();
     loop {
-        let before = out.last().map(|e| e.id.as_str().to_owned());
-        let page = store
-            .list_endpoints(
-                &app.id,
-                &Page {
-                    limit: PAGE,
-                    before,
-                },
-            )
-            .await?;
-        let full = page.len() == PAGE as usize;
-        out.extend(page);
+        let found = list(Page {
+            limit: PAGE,
+            before: out.last().map(&id),
+        })
+        .await?;
+        let full = found.len() == PAGE as usize;
+        out.extend(found);
         if !full {
             return Ok(out);
         }
