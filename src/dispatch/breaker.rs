@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::queue::EndpointQueue;
-use super::{notices, Dispatcher};
+use super::{lock, notices, Dispatcher};
 use crate::domain::{Attempted, BreakerState, Endpoint, ErrorKind, Gate};
 use crate::store::{AttemptOutcome, Changed, HealthUpdate, Job};
 
@@ -91,7 +91,13 @@ impl EndpointQueue {
         let Some(failure) = counted(result) else {
             return;
         };
-        if failure.is_none() && ep.health.unchanged_by_success() {
+        // The health as this process knows it now, which may have moved on since the
+        // request went out.
+        let current = lock(&self.state)
+            .endpoint
+            .as_ref()
+            .map_or_else(|| ep.health.clone(), |(e, _)| e.health.clone());
+        if !current.worth_recording(failure.is_some()) {
             return;
         }
         let (policy, now) = (d.inner.breaker, Utc::now());
@@ -144,7 +150,7 @@ impl EndpointQueue {
 /// How an attempt counts on the breaker: `Some(None)` a success, `Some(Some(error))` a
 /// failure; `None` when nothing was sent, or when the request could not be built (Herald's
 /// failure, not the receiver's).
-fn counted(result: &AttemptOutcome) -> Option<Option<String>> {
+pub(super) fn counted(result: &AttemptOutcome) -> Option<Option<String>> {
     let attempt = result.attempt.as_ref()?;
     match (attempt.error_kind, attempt.status_code) {
         (None, _) => Some(None),

@@ -20,6 +20,8 @@ pub(super) struct State {
     pub(super) writing: usize,
     /// The endpoint's settings and when they were read; `None` until a worker reads them.
     pub(super) endpoint: Option<(Arc<Endpoint>, std::time::Instant)>,
+    /// How many requests the endpoint's answers allow in flight now (see `window`).
+    pub(super) window: super::window::Window,
     /// The token bucket of `rate_limit_per_s`, with the rate it was built for.
     pub(super) limiter: Option<(u32, Arc<Limiter>)>,
 }

@@ -20,6 +20,7 @@ mod settings;
 mod share;
 #[cfg(test)]
 mod step_tests;
+mod window;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,5 @@
-//! One queue per endpoint, drained by at most `max_in_flight` workers.
+//! One queue per endpoint, drained by at most `max_in_flight` workers (fewer while its
+//! window is small, see `window`).
 //!
 //! Workers exist only while the queue has work, so an idle endpoint costs nothing, and a
 //! hanging endpoint ties up its own workers and nobody else's. For endpoints ordered per
@@ -9,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use super::breaker::Admit;
+use super::breaker::{self, Admit};
 use super::lines::State;
 use super::ordering::{self, Check, Next, Settled};
 use super::{attempt, lock, outcome, Dispatcher};
@@ -48,7 +49,7 @@ impl EndpointQueue {
         let limit = state
             .endpoint
             .as_ref()
-            .map_or(1, |(ep, _)| ep.max_in_flight.max(1) as usize);
+            .map_or(1, |(ep, _)| state.window.limit(ep.max_in_flight as usize));
         while state.workers < limit && state.workers < state.runnable() {
             state.workers += 1;
             let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
@@ -138,6 +139,13 @@ impl EndpointQueue {
         endpoint: Option<Arc<Endpoint>>,
     ) {
         attempt::record(dispatcher, job, result).await;
+        if let (Some(ep), Some(failure)) = (&endpoint, breaker::counted(result)) {
+            let mut state = lock(&self.state);
+            match failure {
+                None => state.window.succeeded(ep.max_in_flight as usize),
+                Some(_) => state.window.failed(),
+            }
+        }
         if let Some(ep) = endpoint {
             self.fold(dispatcher, &ep, job, result).await;
         }

@@ -142,10 +142,15 @@ impl Health {
         }
     }
 
-    /// Whether an attempt's outcome changes nothing worth writing: a success while closed
-    /// and clean (the path almost every delivery takes).
-    pub fn unchanged_by_success(&self) -> bool {
-        *self == Health::default()
+    /// Whether an attempt's outcome is worth writing down: not a success while closed and
+    /// clean (the path almost every delivery takes), and not a failure while open, which is
+    /// a request sent before the breaker opened (a hanging endpoint has many of them time
+    /// out together) and says nothing new. A probe's answer comes while half-open.
+    pub fn worth_recording(&self, failed: bool) -> bool {
+        match failed {
+            false => *self != Health::default(),
+            true => self.state != BreakerState::Open,
+        }
     }
 }
 

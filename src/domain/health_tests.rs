@@ -55,8 +55,23 @@ fn a_success_closes_it_and_ends_the_failing_run() {
     let open = fail(&fail(&fail(&Health::default(), 0), 1), 2);
     let closed = open.after(Attempted::Succeeded, at(20), &policy());
     assert_eq!(closed, Health::default());
-    assert!(closed.unchanged_by_success());
-    assert!(!open.unchanged_by_success());
+    assert!(
+        !closed.worth_recording(false),
+        "a success of a healthy endpoint writes nothing"
+    );
+    assert!(
+        open.worth_recording(false),
+        "a success closes an open breaker"
+    );
+    assert!(
+        !open.worth_recording(true),
+        "a late failure while open says nothing new"
+    );
+    assert!(
+        open.probing(at(12), at(20)).worth_recording(true),
+        "a probe's failure counts"
+    );
+    assert!(closed.worth_recording(true));
 }
 
 #[test]

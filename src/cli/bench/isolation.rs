@@ -17,8 +17,39 @@ use serde_json::json;
 use super::receiver::Recorder;
 use super::workloads::{event_body, wait_delivered};
 
+/// Both runs, healthy endpoints alone and beside 100 hanging ones, each printed as a line.
+pub async fn runs(
+    base: &str,
+    token: &str,
+    hook: &str,
+    events: u64,
+    rec: &Arc<Recorder>,
+) -> anyhow::Result<()> {
+    let hang = start_hanging().await?;
+    for (name, hanging) in [
+        ("alone", None),
+        ("beside 100 hanging endpoints", Some(hang)),
+    ] {
+        let r = run(base, token, hook, hanging, events, rec).await?;
+        println!(
+            "isolation: 100 healthy endpoints {name}: {} deliveries in {:.1} s, latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
+            r.delivered, r.seconds, r.p50_ms, r.p99_ms, r.max_ms
+        );
+    }
+    Ok(())
+}
+
 const ENDPOINTS: usize = 100;
 const PUBLISHERS: usize = 8;
+
+/// What a run publishes: `events` events over `rooms` rooms, as fast as the publishers go
+/// or at `rate` events per second.
+#[derive(Clone, Copy)]
+pub struct Load {
+    pub events: u64,
+    pub rooms: u64,
+    pub rate: Option<u64>,
+}
 
 /// One run's healthy deliveries.
 pub struct Run {
@@ -55,12 +86,30 @@ pub async fn run(
         .pool_max_idle_per_host(64)
         .build()?;
     let app = setup(&client, base, token, hook, hang).await?;
+    let url = format!("{base}/v1/apps/{app}/events");
+    let expected = events * ENDPOINTS as u64;
+    let load = Load {
+        events,
+        rooms: 100,
+        rate: None,
+    };
+    measure(&client, &url, token, load, expected, rec).await
+}
+
+/// Publishes `load` to the events URL `url`, and waits for `expected` deliveries: their
+/// end-to-end latency.
+pub(super) async fn measure(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    load: Load,
+    expected: u64,
+    rec: &Arc<Recorder>,
+) -> anyhow::Result<Run> {
     rec.reset();
     let started = Instant::now();
-    let url = format!("{base}/v1/apps/{app}/events");
-    publish_all(&client, &url, token, events, rec).await?;
-    let expected = events * ENDPOINTS as u64;
-    wait_delivered(rec, expected, Duration::from_secs(600)).await?;
+    publish_all(client, url, token, load, rec).await?;
+    wait_delivered(rec, expected, Duration::from_secs(900)).await?;
     let (p50_ms, p99_ms, max_ms) = rec.latency_ms();
     Ok(Run {
         delivered: rec.received.load(Ordering::Relaxed),
@@ -110,14 +159,20 @@ async fn setup(
     Ok(app)
 }
 
-/// Publishes `events` from [`PUBLISHERS`] concurrent clients.
+/// Publishes `load` from [`PUBLISHERS`] concurrent clients.
 async fn publish_all(
     client: &reqwest::Client,
     url: &str,
     token: &str,
-    events: u64,
+    load: Load,
     rec: &Arc<Recorder>,
 ) -> anyhow::Result<()> {
+    let Load {
+        events,
+        rooms,
+        rate,
+    } = load;
+    let start = tokio::time::Instant::now();
     let next = Arc::new(AtomicU64::new(0));
     let url = Arc::new(url.to_owned());
     let mut publishers = Vec::new();
@@ -135,11 +190,15 @@ async fn publish_all(
                 if n >= events {
                     return Ok::<(), anyhow::Error>(());
                 }
+                if let Some(rate) = rate {
+                    let at = Duration::from_secs_f64(n as f64 / rate.max(1) as f64);
+                    tokio::time::sleep_until(start + at).await;
+                }
                 let resp = client
                     .post(url.as_str())
                     .bearer_auth(&token)
                     .header("content-type", "application/json")
-                    .body(event_body(rec.now_ns(), n))
+                    .body(event_body(rec.now_ns(), n, rooms))
                     .send()
                     .await?;
                 if resp.status() != reqwest::StatusCode::ACCEPTED {
@@ -154,7 +213,7 @@ async fn publish_all(
     Ok(())
 }
 
-async fn post(
+pub(super) async fn post(
     client: &reqwest::Client,
     url: &str,
     token: &str,

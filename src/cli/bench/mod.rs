@@ -8,12 +8,15 @@
 //! - the ceiling: the same client posting the same body straight to the receiver;
 //! - isolation (only when named in `--run`): 100 healthy endpoints alone, then beside 100
 //!   that hang, `--isolation-events` events each (see `isolation`);
+//! - failing (only when named): 500 healthy endpoints alone, then beside 500 that fail,
+//!   `--failing-events` events each (see `failing`);
 //! - soak (only when named): W2's rate for `--duration` seconds with `--retention`, sampling
 //!   the SQLite file's size (see `soak`).
 //!
 //! With `--processes N` it starts N `herald serve` processes on `--database` (a PostgreSQL
 //! URL) instead, and publishes round-robin over them.
 
+mod failing;
 mod isolation;
 mod nodes;
 mod receiver;
@@ -57,12 +60,20 @@ pub struct BenchArgs {
     /// W2: seconds.
     #[arg(long, default_value_t = 30)]
     pub duration: u64,
-    /// Which measurements to run: any of w1, w2, ceiling, isolation, soak, comma-separated.
+    /// Which measurements to run: any of w1, w2, ceiling, isolation, failing, soak,
+    /// comma-separated.
     #[arg(long, default_value = "ceiling,w1,w2")]
     pub run: String,
     /// Isolation: events per run (each to 100 healthy endpoints, and to 100 hanging ones).
     #[arg(long, default_value_t = 5000)]
     pub isolation_events: u64,
+    /// Failing: events per run (each to one of 500 healthy endpoints, and to one of 500
+    /// failing ones).
+    #[arg(long, default_value_t = 20_000)]
+    pub failing_events: u64,
+    /// Failing: events per second (0: as fast as the publishers go).
+    #[arg(long, default_value_t = 1000)]
+    pub failing_rate: u64,
     /// Retention of events and response bodies of the in-process Herald (soak: short, so
     /// that the purge runs while it is measured).
     #[arg(long, default_value = "30d")]
@@ -214,7 +225,11 @@ async fn run_workloads(
         );
     }
     if runs.contains(&"isolation") {
-        isolation_runs(args, recorder, hook, base, token).await?;
+        isolation::runs(base, token, hook, args.isolation_events, recorder).await?;
+    }
+    if runs.contains(&"failing") {
+        let rate = (args.failing_rate > 0).then_some(args.failing_rate);
+        failing::runs(base, token, hook, (args.failing_events, rate), recorder).await?;
     }
     if runs.contains(&"soak") {
         soak_run(args, target, recorder).await?;
@@ -257,29 +272,6 @@ async fn soak_run(
         w2.p99_ms,
         sizes.join(", ")
     );
-    Ok(())
-}
-
-/// Healthy endpoints alone, then beside 100 hanging ones.
-async fn isolation_runs(
-    args: &BenchArgs,
-    recorder: &Arc<Recorder>,
-    hook: &str,
-    base: &str,
-    token: &str,
-) -> anyhow::Result<()> {
-    let hang = isolation::start_hanging().await?;
-    let events = args.isolation_events;
-    for (name, hanging) in [
-        ("alone", None),
-        ("beside 100 hanging endpoints", Some(hang)),
-    ] {
-        let r = isolation::run(base, token, hook, hanging, events, recorder).await?;
-        println!(
-            "isolation: 100 healthy endpoints {name}: {} deliveries in {:.1} s, latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
-            r.delivered, r.seconds, r.p50_ms, r.p99_ms, r.max_ms
-        );
-    }
     Ok(())
 }
 

@@ -60,7 +60,7 @@ impl Target {
             .post(&self.publish_urls[n as usize % self.publish_urls.len()])
             .bearer_auth(&self.token)
             .header("content-type", "application/json")
-            .body(event_body(rec.now_ns(), n))
+            .body(event_body(rec.now_ns(), n, 100))
             .send()
             .await?;
         if resp.status() != reqwest::StatusCode::ACCEPTED {
@@ -74,9 +74,10 @@ impl Target {
     }
 }
 
-/// One event of about 500 bytes on the wire, stamped with its publish time.
-pub fn event_body(sent_ns: u64, n: u64) -> String {
-    let room = n % 100;
+/// One event of about 500 bytes on the wire, stamped with its publish time, in one of
+/// `rooms` rooms.
+pub fn event_body(sent_ns: u64, n: u64, rooms: u64) -> String {
+    let room = n % rooms.max(1);
     format!(
         r#"{{"type":"participant.joined","labels":{{"room_id":"room-{room}"}},"data":{{"sent_ns":{sent_ns},"participant":{{"id":"p-{n}","name":"Ada Lovelace","role":"moderator"}},"room":{{"id":"room-{room}","name":"Weekly planning"}},"padding":"{}"}}}}"#,
         "x".repeat(300)
