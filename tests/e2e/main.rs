@@ -6,6 +6,7 @@
 mod bench;
 mod breaker;
 mod cluster;
+mod cluster_breaker;
 mod cluster_edit;
 mod cluster_start;
 mod db;
