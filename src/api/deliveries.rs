@@ -22,17 +22,22 @@ pub struct DeliveryWithAttempts {
     pub attempts: Vec<Attempt>,
 }
 
-/// The delivery log, newest first, filterable by endpoint, event, status and labels.
+/// The delivery log, newest first, filterable by endpoint, event, status, labels
+/// (`label.<name>=<value>`) and creation time; every filter is served by an index.
 #[utoipa::path(get, path = "/v1/apps/{app}/deliveries", tag = "deliveries",
     params(("app" = String, Path), ("endpoint" = Option<String>, Query), ("event" = Option<String>, Query),
-        ("status" = Option<String>, Query), ("limit" = Option<u32>, Query), ("after" = Option<String>, Query)),
+        ("status" = Option<String>, Query), ("limit" = Option<u32>, Query), ("after" = Option<String>, Query),
+        ("since" = Option<String>, Query, description = "created at or after this RFC 3339 time"),
+        ("until" = Option<String>, Query, description = "created before this RFC 3339 time")),
     responses((status = 200, body = ListResponse<Delivery>), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     scoped: Scoped,
     q: QueryPairs,
 ) -> ApiResult<Json<ListResponse<Delivery>>> {
-    q.only(&["limit", "after", "endpoint", "event", "status"])?;
+    q.only(&[
+        "limit", "after", "since", "until", "endpoint", "event", "status",
+    ])?;
     let page = page_from::<DeliveryId>(&q)?;
     let endpoint = q
         .get("endpoint")

@@ -101,7 +101,7 @@ async fn count_deliveries(state: &AppState, app: &App, event: &EventId) -> ApiRe
         event: Some(event.clone()),
         page: Page {
             limit: 10_000,
-            before: None,
+            ..Page::default()
         },
         ..Default::default()
     };
@@ -166,16 +166,19 @@ pub async fn publish_batch(
     Ok((status, Json(BatchResult { data })))
 }
 
-/// The event log, newest first, filterable by `type` and `label.<name>`.
+/// The event log, newest first, filterable by `type`, `label.<name>` and creation time;
+/// every filter is served by an index.
 #[utoipa::path(get, path = "/v1/apps/{app}/events", tag = "events",
-    params(("app" = String, Path), ("type" = Option<String>, Query), ("limit" = Option<u32>, Query), ("after" = Option<String>, Query)),
+    params(("app" = String, Path), ("type" = Option<String>, Query), ("limit" = Option<u32>, Query), ("after" = Option<String>, Query),
+        ("since" = Option<String>, Query, description = "created at or after this RFC 3339 time"),
+        ("until" = Option<String>, Query, description = "created before this RFC 3339 time")),
     responses((status = 200, body = ListResponse<Event>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     scoped: Scoped,
     q: QueryPairs,
 ) -> ApiResult<Json<ListResponse<Event>>> {
-    q.only(&["limit", "after", "type"])?;
+    q.only(&["limit", "after", "since", "until", "type"])?;
     let page = page_from::<EventId>(&q)?;
     let query = EventQuery {
         event_type: q.get("type").map(str::to_owned),

@@ -1,4 +1,5 @@
-//! Cursor pagination: `?limit=&after=` in, `{data, next_cursor}` out.
+//! Cursor pagination: `?limit=&after=` (and a time range, `since` and `until`) in,
+//! `{data, next_cursor}` out.
 //!
 //! Ids sort by creation time, so the last id of a page is the cursor of the next one; a
 //! cursor stays valid however many items are added meanwhile.
@@ -52,7 +53,24 @@ pub fn page_from<I: PrefixedId>(q: &QueryPairs) -> Result<Page, ApiError> {
     Ok(Page {
         limit: limit + 1,
         before,
+        since: moment::<I>(q, "since")?,
+        until: moment::<I>(q, "until")?,
     })
+}
+
+/// A time bound (`since`, `until`: RFC 3339) as the floor id of that moment, so that a time
+/// range is a range of the ids every list is ordered by.
+fn moment<I: PrefixedId>(q: &QueryPairs, field: &str) -> Result<Option<String>, ApiError> {
+    let Some(raw) = q.get(field).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let at = chrono::DateTime::parse_from_rfc3339(raw).map_err(|_| {
+        ApiError::field(field, "must be an RFC 3339 time, e.g. 2026-12-01T09:30:00Z")
+    })?;
+    if at.timestamp_millis() < 0 {
+        return Err(ApiError::field(field, "must not be before 1970"));
+    }
+    Ok(Some(I::floor_id(at.to_utc()).as_id_str().to_owned()))
 }
 
 /// Cuts the extra item off and makes the cursor from the last one kept.

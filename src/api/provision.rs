@@ -19,6 +19,8 @@ use crate::store::Page;
 const ALL: Page = Page {
     limit: 100_000,
     before: None,
+    since: None,
+    until: None,
 };
 
 fn describe(at: &str, e: ApiError) -> anyhow::Error {

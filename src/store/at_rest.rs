@@ -144,6 +144,7 @@ where
         let found = list(Page {
             limit: PAGE,
             before: out.last().map(&id),
+            ..Page::default()
         })
         .await?;
         let full = found.len() == PAGE as usize;

@@ -12,7 +12,7 @@ mod at_rest;
 mod cells;
 mod doc;
 mod error;
-mod filter;
+pub mod filter;
 mod health;
 mod lease;
 pub mod postgres;
@@ -61,11 +61,14 @@ pub struct CustomEventType {
     pub schema: Option<serde_json::Value>,
 }
 
-/// A page request: newest first, strictly older than `before` when given.
+/// A page request: newest first, strictly older than `before` when given, and within the
+/// ids minted from `since` until before `until` (the floors of those moments).
 #[derive(Debug, Clone, Default)]
 pub struct Page {
     pub limit: u32,
     pub before: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -31,9 +31,10 @@ pub fn needs_postgres() -> bool {
     on
 }
 
-fn psql(admin: &str, sql: &str) {
+/// Runs `sql` with psql on the database at `url`; answers what it printed.
+fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql")
-        .args([admin, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
         .output()
         .expect("run psql");
     assert!(
@@ -41,6 +42,7 @@ fn psql(admin: &str, sql: &str) {
         "psql {sql}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 impl TestDb {
@@ -79,11 +81,67 @@ impl TestDb {
     /// never write).
     pub fn execute(&self, sql: &str) {
         match &self.pg {
-            Some(_) => psql(&self.url, sql),
+            Some(_) => {
+                psql(&self.url, sql);
+            }
             None => {
                 let path = self.url.trim_start_matches("sqlite://");
                 let conn = rusqlite::Connection::open(path).expect("open the SQLite file");
                 conn.execute_batch(sql).expect("run the SQL");
+            }
+        }
+    }
+}
+
+impl TestDb {
+    /// The first column of the first row `sql` answers, as text.
+    pub fn scalar(&self, sql: &str) -> String {
+        match &self.pg {
+            Some(_) => psql(&self.url, sql).trim().to_owned(),
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let conn = rusqlite::Connection::open(path).expect("open the SQLite file");
+                conn.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
+                    .map(|v| match v {
+                        rusqlite::types::Value::Integer(i) => i.to_string(),
+                        rusqlite::types::Value::Text(t) => t,
+                        other => format!("{other:?}"),
+                    })
+                    .expect("run the query")
+            }
+        }
+    }
+
+    /// The plan the database makes for `sql` with `params` bound, one step per line. On
+    /// PostgreSQL full scans, bitmap scans and sorts are priced out first: a test's tables are
+    /// so small that reading all of a table and sorting it would win, and what matters is
+    /// that an index can serve the query in its order.
+    pub fn explain(&self, sql: &str, params: &[String]) -> String {
+        match &self.pg {
+            Some(_) => {
+                let mut sql = sql.to_owned();
+                for (i, p) in params.iter().enumerate().rev() {
+                    let literal = format!("'{}'", p.replace('\'', "''"));
+                    sql = sql.replace(&format!("${}", i + 1), &literal);
+                }
+                let script = format!(
+                    "ANALYZE; SET enable_seqscan = off; SET enable_bitmapscan = off; \
+                     SET enable_sort = off; EXPLAIN {sql}"
+                );
+                psql(&self.url, &script)
+            }
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let conn = rusqlite::Connection::open(path).expect("open the SQLite file");
+                let mut stmt = conn
+                    .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .expect("plan the query");
+                let steps = stmt
+                    .query_map(rusqlite::params_from_iter(params), |r| {
+                        r.get::<_, String>(3)
+                    })
+                    .expect("run the plan");
+                steps.map(|s| s.expect("a plan step") + "\n").collect()
             }
         }
     }

@@ -30,6 +30,7 @@ mod secrets;
 mod stops;
 mod storage;
 mod store;
+mod store_lists;
 mod store_log;
 mod store_queue;
 mod store_rows;

@@ -93,4 +93,22 @@ async fn old_events_go_and_pending_ones_stay() {
         metrics.contains("herald_purged_total{what=\"events\"} 1"),
         "{metrics}"
     );
+    // The label index lost the purged event's rows and kept the others.
+    for (table, room, rows) in [
+        ("event_labels", "r2", "0"),
+        ("delivery_labels", "r2", "0"),
+        ("event_labels", "r1", "1"),
+        ("delivery_labels", "r1", "2"),
+    ] {
+        let sql = format!("SELECT count(*) FROM {table} WHERE value = '{room}'");
+        assert_eq!(dir.1.scalar(&sql), rows, "{sql}");
+    }
+    let (_, _, by_room) = herald
+        .call(
+            "GET",
+            &format!("/v1/apps/{app}/events?label.room_id=r1"),
+            None,
+        )
+        .await;
+    assert_eq!(by_room["data"][0]["id"], kept.as_str(), "{by_room}");
 }

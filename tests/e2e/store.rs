@@ -106,7 +106,7 @@ pub fn up_to(n: u32) -> Claim {
 pub fn page(limit: u32) -> Page {
     Page {
         limit,
-        before: None,
+        ..Page::default()
     }
 }
 

@@ -98,7 +98,7 @@ async fn store_publishes_in_one_group_keep_their_keys_and_fail_alone() {
             &DeliveryQuery {
                 page: Page {
                     limit: 1000,
-                    before: None,
+                    ..Page::default()
                 },
                 ..DeliveryQuery::default()
             },

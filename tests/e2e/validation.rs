@@ -145,6 +145,21 @@ async fn bad_input_gets_problem_json_and_writes_nothing() {
             422,
             Some("limit"),
         ),
+        // A time bound that is not an RFC 3339 time names its parameter.
+        (
+            "GET",
+            format!("/v1/apps/{app}/deliveries?since=yesterday"),
+            None,
+            422,
+            Some("since"),
+        ),
+        (
+            "GET",
+            format!("{events}?until=1969-12-31T23:59:59Z"),
+            None,
+            422,
+            Some("until"),
+        ),
         // A cursor that is not an id of the listed kind names `after`, rather than
         // silently answering the first page.
         (

@@ -12,7 +12,7 @@ use crate::store::{to_ms, DeliveryQuery, Job, Recovery, Resend, StoreResult};
 
 pub async fn list(pool: &PgPool, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>> {
     let (tail, params) = filter::deliveries(Dialect::Postgres, app, q);
-    let sql = format!("SELECT {DELIVERY_COLS} FROM deliveries{tail}");
+    let sql = format!("SELECT {DELIVERY_COLS}{tail}");
     Ok(fetch_filtered(pool, &sql, params, rows::delivery).await?)
 }
 

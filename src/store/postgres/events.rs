@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sqlx::{PgConnection, PgPool};
 
+use super::labels::LabelRows;
 use super::rows::{self, event_cols, fetch_filtered};
 use super::tenants::enabled_endpoints;
 use crate::domain::{fan_out, AppId, Endpoint, Event, EventId, IdempotencyKey, OrderingKey};
@@ -129,6 +130,8 @@ pub async fn publish(
         let event = Arc::new(event);
         let (jobs, leased) =
             insert_deliveries(&mut tx, &event, &endpoints, &mut plan, owner).await?;
+        let labels = LabelRows::of_events([event.as_ref()]);
+        super::labels::insert(&mut tx, &labels, &LabelRows::of_jobs(&jobs)).await?;
         unleased |= jobs
             .iter()
             .zip(&leased)
@@ -162,6 +165,6 @@ pub async fn get_event(pool: &PgPool, app: &AppId, id: &EventId) -> StoreResult<
 
 pub async fn list_events(pool: &PgPool, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
     let (tail, params) = filter::events(Dialect::Postgres, app, q);
-    let sql = format!("SELECT {} FROM events e{tail}", event_cols("e"));
+    let sql = format!("SELECT {}{tail}", event_cols("e"));
     Ok(fetch_filtered(pool, &sql, params, rows::event).await?)
 }

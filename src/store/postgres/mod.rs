@@ -12,6 +12,7 @@ mod batch;
 mod deliveries;
 mod events;
 mod health;
+mod labels;
 mod leases;
 mod outcomes;
 mod publisher;
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
     include_str!("../migrations/postgres/0002_claim_per_endpoint.sql"),
     include_str!("../migrations/postgres/0003_health.sql"),
+    include_str!("../migrations/postgres/0004_list_indexes.sql"),
 ];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";

@@ -40,23 +40,30 @@ async fn purge_events(pool: &PgPool, p: &Purge, out: &mut Purged) -> StoreResult
     let mut tx = pool.begin().await?;
     let (deliveries, attempts): (i64, i64) = sqlx::query_as(
         "WITH dl AS (DELETE FROM deliveries d WHERE d.event_id = ANY($1) \
-           AND d.status <> 'pending' RETURNING d.id), \
-         at AS (DELETE FROM attempts a USING dl WHERE a.delivery_id = dl.id RETURNING 1) \
+           AND d.status <> 'pending' RETURNING d.id, d.app_id, d.labels), \
+         at AS (DELETE FROM attempts a USING dl WHERE a.delivery_id = dl.id RETURNING 1), \
+         lb AS (DELETE FROM delivery_labels x USING dl, jsonb_each_text(dl.labels) l \
+           WHERE x.app = dl.app_id AND x.name = l.key AND x.value = l.value \
+           AND x.delivery_id = dl.id) \
          SELECT (SELECT count(*) FROM dl), (SELECT count(*) FROM at)",
     )
     .bind(&free)
     .fetch_one(&mut *tx)
     .await?;
-    let events = sqlx::query(
-        "DELETE FROM events e WHERE e.id = ANY($1) \
-         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)",
+    let events: i64 = sqlx::query_scalar(
+        "WITH ev AS (DELETE FROM events e WHERE e.id = ANY($1) \
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) \
+           RETURNING e.id, e.app_id, e.labels), \
+         lb AS (DELETE FROM event_labels x USING ev, jsonb_each_text(ev.labels) l \
+           WHERE x.app = ev.app_id AND x.name = l.key AND x.value = l.value \
+           AND x.event_id = ev.id) \
+         SELECT count(*) FROM ev",
     )
     .bind(&free)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
-    out.events = events;
+    out.events = events.max(0) as u64;
     out.deliveries = deliveries.max(0) as u64;
     out.attempts = attempts.max(0) as u64;
     Ok(())

@@ -85,7 +85,7 @@ pub async fn get_app(pool: &PgPool, id: &AppId) -> StoreResult<Option<App>> {
 
 pub async fn list_apps(pool: &PgPool, page: &Page) -> StoreResult<Vec<App>> {
     let (tail, params) = filter::apps(Dialect::Postgres, page);
-    let sql = format!("SELECT {APP_COLS} FROM apps{tail}");
+    let sql = format!("SELECT {APP_COLS}{tail}");
     Ok(fetch_filtered(pool, &sql, params, rows::app).await?)
 }
 
@@ -97,8 +97,8 @@ pub async fn delete_app(pool: &PgPool, id: &AppId) -> StoreResult<bool> {
     .bind(id.as_str())
     .execute(&mut *tx)
     .await?;
-    for table in APP_OWNED {
-        sqlx::query(&format!("DELETE FROM {table} WHERE app_id = $1"))
+    for (table, column) in APP_OWNED {
+        sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
@@ -230,7 +230,7 @@ pub async fn get_endpoint(c: &mut PgConnection, id: &EndpointId) -> StoreResult<
 
 pub async fn list_endpoints(pool: &PgPool, app: &AppId, page: &Page) -> StoreResult<Vec<Endpoint>> {
     let (tail, params) = filter::endpoints(Dialect::Postgres, app, page);
-    let sql = format!("SELECT {ENDPOINT_COLS} FROM endpoints{tail}");
+    let sql = format!("SELECT {ENDPOINT_COLS}{tail}");
     Ok(fetch_filtered(pool, &sql, params, rows::endpoint).await?)
 }
 

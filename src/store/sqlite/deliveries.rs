@@ -12,7 +12,7 @@ use crate::store::{to_ms, AttemptOutcome, DeliveryQuery, Job, Recovery, Resend, 
 
 pub fn list(c: &Connection, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>> {
     let (tail, params) = filter::deliveries(Dialect::Sqlite, app, q);
-    let sql = format!("SELECT {DELIVERY_COLS} FROM deliveries{tail}");
+    let sql = format!("SELECT {DELIVERY_COLS}{tail}");
     let mut stmt = c.prepare(&sql)?;
     let found = stmt
         .query_map(params_from_iter(params), rows::delivery)?

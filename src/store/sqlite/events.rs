@@ -34,6 +34,12 @@ fn insert_event(c: &Connection, e: &Event) -> StoreResult<()> {
         e.metadata.as_ref().map(|m| m.to_string()),
         e.ordering_key.as_ref().map(OrderingKey::as_str),
     ])?;
+    let mut label = c.prepare_cached(
+        "INSERT INTO event_labels (app, name, value, event_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (name, value) in e.labels.iter() {
+        label.execute(params![e.app_id.as_str(), name, value, e.id.as_str()])?;
+    }
     Ok(())
 }
 
@@ -89,6 +95,9 @@ fn insert_deliveries(
          lease_owner, seq) \
          VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?8, ?5, ?5, ?9, ?10)",
     )?;
+    let mut label = c.prepare_cached(
+        "INSERT INTO delivery_labels (app, name, value, delivery_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     for (job, &held) in jobs.iter_mut().zip(leased) {
         let now = to_ms(job.event.created_at);
         job.seq = seq.fetch_add(1, Ordering::Relaxed) + 1;
@@ -104,6 +113,14 @@ fn insert_deliveries(
             held.then_some(owner),
             job.seq,
         ])?;
+        for (name, value) in job.event.labels.iter() {
+            label.execute(params![
+                job.event.app_id.as_str(),
+                name,
+                value,
+                job.delivery_id.as_str()
+            ])?;
+        }
     }
     Ok(())
 }
@@ -117,7 +134,7 @@ pub fn get_event(c: &Connection, app: &AppId, id: &EventId) -> StoreResult<Optio
 
 pub fn list_events(c: &Connection, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
     let (tail, params) = filter::events(Dialect::Sqlite, app, q);
-    let sql = format!("SELECT {EVENT_COLS} FROM events{tail}");
+    let sql = format!("SELECT {EVENT_COLS}{tail}");
     let mut stmt = c.prepare(&sql)?;
     let events = stmt
         .query_map(params_from_iter(params), rows::event)?

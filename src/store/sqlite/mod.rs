@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0003_claim_per_endpoint.sql"),
     include_str!("../migrations/sqlite/0004_seq.sql"),
     include_str!("../migrations/sqlite/0005_health.sql"),
+    include_str!("../migrations/sqlite/0006_list_indexes.sql"),
 ];
 const READERS: usize = 4;
 

@@ -70,7 +70,7 @@ pub fn get_app(c: &Connection, id: &AppId) -> StoreResult<Option<App>> {
 
 pub fn list_apps(c: &Connection, page: &Page) -> StoreResult<Vec<App>> {
     let (tail, params) = filter::apps(Dialect::Sqlite, page);
-    let sql = format!("SELECT {APP_COLS} FROM apps{tail}");
+    let sql = format!("SELECT {APP_COLS}{tail}");
     let mut stmt = c.prepare(&sql)?;
     let apps = stmt
         .query_map(params_from_iter(params), rows::app)?
@@ -84,8 +84,8 @@ pub fn delete_app(c: &Connection, id: &AppId) -> StoreResult<bool> {
         "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE app_id = ?1)",
         [id],
     )?;
-    for table in APP_OWNED {
-        c.execute(&format!("DELETE FROM {table} WHERE app_id = ?1"), [id])?;
+    for (table, column) in APP_OWNED {
+        c.execute(&format!("DELETE FROM {table} WHERE {column} = ?1"), [id])?;
     }
     Ok(c.execute("DELETE FROM apps WHERE id = ?1", [id])? > 0)
 }
@@ -188,7 +188,7 @@ pub fn get_endpoint(c: &Connection, id: &EndpointId) -> StoreResult<Option<Endpo
 
 pub fn list_endpoints(c: &Connection, app: &AppId, page: &Page) -> StoreResult<Vec<Endpoint>> {
     let (tail, params) = filter::endpoints(Dialect::Sqlite, app, page);
-    let sql = format!("SELECT {ENDPOINT_COLS} FROM endpoints{tail}");
+    let sql = format!("SELECT {ENDPOINT_COLS}{tail}");
     let mut stmt = c.prepare(&sql)?;
     let eps = stmt
         .query_map(params_from_iter(params), rows::endpoint)?
