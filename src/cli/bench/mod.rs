@@ -11,7 +11,8 @@
 //! - failing (only when named): 500 healthy endpoints alone, then beside 500 that fail,
 //!   `--failing-events` events each (see `failing`);
 //! - soak (only when named): W2's rate for `--duration` seconds with `--retention`, sampling
-//!   the SQLite file's size (see `soak`).
+//!   the SQLite file's size (see `soak`);
+//! - queries (only when named): the support lists at `--query-events` events (see `queries`).
 //!
 //! With `--processes N` it starts N `herald serve` processes on `--database` (a PostgreSQL
 //! URL) instead, and publishes round-robin over them.
@@ -19,6 +20,7 @@
 mod failing;
 mod isolation;
 mod nodes;
+mod queries;
 mod receiver;
 mod soak;
 mod workloads;
@@ -61,7 +63,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 30)]
     pub duration: u64,
     /// Which measurements to run: any of w1, w2, ceiling, isolation, failing, soak,
-    /// comma-separated.
+    /// queries, comma-separated.
     #[arg(long, default_value = "ceiling,w1,w2")]
     pub run: String,
     /// Isolation: events per run (each to 100 healthy endpoints, and to 100 hanging ones).
@@ -74,6 +76,9 @@ pub struct BenchArgs {
     /// Failing: events per second (0: as fast as the publishers go).
     #[arg(long, default_value_t = 1000)]
     pub failing_rate: u64,
+    /// Queries: events in the log when the lists are timed.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub query_events: u64,
     /// Retention of events and response bodies of the in-process Herald (soak: short, so
     /// that the purge runs while it is measured).
     #[arg(long, default_value = "30d")]
@@ -224,6 +229,17 @@ async fn run_workloads(
             args.rate, args.duration, r.delivered, r.sent, r.p50_ms, r.p99_ms, r.max_ms
         );
     }
+    extras(args, target, recorder, (hook, base, token), &runs).await
+}
+
+/// The workloads run only when named: isolation, failing, soak and queries.
+async fn extras(
+    args: &BenchArgs,
+    target: &Target,
+    recorder: &Arc<Recorder>,
+    (hook, base, token): (&str, &str, &str),
+    runs: &[&str],
+) -> anyhow::Result<()> {
     if runs.contains(&"isolation") {
         isolation::runs(base, token, hook, args.isolation_events, recorder).await?;
     }
@@ -232,46 +248,11 @@ async fn run_workloads(
         failing::runs(base, token, hook, (args.failing_events, rate), recorder).await?;
     }
     if runs.contains(&"soak") {
-        soak_run(args, target, recorder).await?;
+        soak::report(args, target, recorder).await?;
     }
-    Ok(())
-}
-
-/// W2's rate under `--retention`, with the SQLite file's size every tenth of the run.
-async fn soak_run(
-    args: &BenchArgs,
-    target: &Target,
-    recorder: &Arc<Recorder>,
-) -> anyhow::Result<()> {
-    let db = match &args.database {
-        None if args.target.is_none() => tempfile_dir()?.join("bench.db"),
-        _ => bail!("soak measures the in-process Herald's SQLite file: no --target or --database"),
-    };
-    recorder.reset();
-    let every = Duration::from_secs((args.duration / 10).max(1));
-    let (w2, samples) = soak::run(
-        target,
-        recorder,
-        args.rate,
-        Duration::from_secs(args.duration),
-        db,
-        every,
-    )
-    .await?;
-    let sizes: Vec<String> = samples
-        .iter()
-        .map(|(s, bytes)| format!("{s}s {:.1}", *bytes as f64 / 1e6))
-        .collect();
-    println!(
-        "soak: {} events/s for {} s, retention {}: delivered {} of {}, p99 {:.1} ms; SQLite MB: {}",
-        args.rate,
-        args.duration,
-        args.retention,
-        w2.delivered,
-        w2.sent,
-        w2.p99_ms,
-        sizes.join(", ")
-    );
+    if runs.contains(&"queries") {
+        queries::run(base, token, hook, args.query_events, recorder).await?;
+    }
     Ok(())
 }
 
