@@ -223,6 +223,20 @@ impl Dispatcher {
         }
     }
 
+    /// Marks the endpoints a claim filled as having more in the store (see
+    /// [`share::Holdings::more_waiting`]).
+    fn more_waiting(&self, endpoints: &[EndpointId]) {
+        let mut owned = lock(&self.inner.owned);
+        let mut wake = false;
+        for ep in endpoints {
+            wake |= owned.more_waiting(ep).wake;
+        }
+        drop(owned);
+        if wake {
+            self.wake();
+        }
+    }
+
     /// Records an endpoint's `max_in_flight`, which sizes its share of the window.
     fn endpoint_read(&self, id: &EndpointId, max_in_flight: u32) {
         if lock(&self.inner.owned)

@@ -109,6 +109,7 @@ impl Dispatcher {
                         *lock(&self.inner.claim_cursor) =
                             claim.last_visited(jobs.iter().map(|j| &j.endpoint_id));
                     }
+                    let filled = claim.filled(jobs.iter().map(|j| &j.endpoint_id));
                     // A claim can meet a delivery whose outcome was just written but which
                     // has not yet left memory: hand that lease back, or it would outlive
                     // the copy held here.
@@ -117,6 +118,7 @@ impl Dispatcher {
                             tracing::warn!(delivery = %id, error = %e.chain(), "cannot hand back a claimed duplicate");
                         }
                     }
+                    self.more_waiting(&filled);
                     if n < claim.limit as usize {
                         return;
                     }

@@ -102,6 +102,19 @@ impl Claim {
             .unwrap_or(self.default_room)
     }
 
+    /// The endpoints among `served` (one entry per delivery claimed) that got all the room
+    /// they asked for: more of their work may be waiting in the store.
+    pub fn filled<'a>(&self, served: impl Iterator<Item = &'a EndpointId>) -> Vec<EndpointId> {
+        let mut got: HashMap<&EndpointId, u32> = HashMap::new();
+        for id in served {
+            *got.entry(id).or_default() += 1;
+        }
+        got.into_iter()
+            .filter(|(id, n)| *n >= self.room(id))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// `ids` in the order this claim visits them.
     pub fn visit_order<'a>(&self, ids: &'a [EndpointId]) -> impl Iterator<Item = &'a EndpointId> {
         let start = self
@@ -158,5 +171,18 @@ mod tests {
         assert_eq!(claim.last_visited([ep(4), ep(5)].iter()), Some(ep(5)));
         let first = Claim::default();
         assert_eq!(first.last_visited([ep(2), ep(4)].iter()), Some(ep(4)));
+    }
+
+    #[test]
+    fn a_claim_names_the_endpoints_that_got_all_their_room() {
+        let claim = Claim {
+            rooms: [(ep(1), 2), (ep(2), 3)].into_iter().collect(),
+            default_room: 1,
+            ..Default::default()
+        };
+        let served = [ep(1), ep(2), ep(1), ep(3), ep(2)];
+        let mut filled = claim.filled(served.iter());
+        filled.sort();
+        assert_eq!(filled, [ep(1), ep(3)]);
     }
 }

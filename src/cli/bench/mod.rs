@@ -12,11 +12,13 @@
 //!   `--failing-events` events each (see `failing`);
 //! - soak (only when named): W2's rate for `--duration` seconds with `--retention`, sampling
 //!   the SQLite file's size (see `soak`);
-//! - queries (only when named): the support lists at `--query-events` events (see `queries`).
+//! - queries (only when named): the support lists at `--query-events` events (see `queries`);
+//! - drain (only when named): a restart with `--drain-events` deliveries pending (see `drain`).
 //!
 //! With `--processes N` it starts N `herald serve` processes on `--database` (a PostgreSQL
 //! URL) instead, and publishes round-robin over them.
 
+mod drain;
 mod failing;
 mod isolation;
 mod nodes;
@@ -63,7 +65,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 30)]
     pub duration: u64,
     /// Which measurements to run: any of w1, w2, ceiling, isolation, failing, soak,
-    /// queries, comma-separated.
+    /// queries, drain, comma-separated.
     #[arg(long, default_value = "ceiling,w1,w2")]
     pub run: String,
     /// Isolation: events per run (each to 100 healthy endpoints, and to 100 hanging ones).
@@ -76,6 +78,9 @@ pub struct BenchArgs {
     /// Failing: events per second (0: as fast as the publishers go).
     #[arg(long, default_value_t = 1000)]
     pub failing_rate: u64,
+    /// Drain: deliveries pending when Herald restarts.
+    #[arg(long, default_value_t = 100_000)]
+    pub drain_events: u64,
     /// Queries: events in the log when the lists are timed.
     #[arg(long, default_value_t = 1_000_000)]
     pub query_events: u64,
@@ -157,16 +162,7 @@ async fn start_herald(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result
                 .database
                 .clone()
                 .unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
-            let cfg = Config {
-                listen: "127.0.0.1:0".into(),
-                database_url: db,
-                admin_token: Some(crate::config::Secret::new(token.clone())),
-                allow_destinations: vec!["127.0.0.0/8".into()],
-                retention_events: args.retention.clone(),
-                retention_attempt_bodies: args.retention.clone(),
-                ..Config::default()
-            };
-            let running = crate::server::start(cfg.validate()?).await?;
+            let running = crate::server::start(config(args, &db, &token).validate()?).await?;
             (
                 vec![format!("http://{}", running.addr)],
                 token,
@@ -180,6 +176,19 @@ async fn start_herald(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result
         server,
         nodes,
     })
+}
+
+/// The configuration of a Herald started in this process on `db`.
+fn config(args: &BenchArgs, db: &str, token: &str) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: db.to_owned(),
+        admin_token: Some(crate::config::Secret::new(token.to_owned())),
+        allow_destinations: vec!["127.0.0.0/8".into()],
+        retention_events: args.retention.clone(),
+        retention_attempt_bodies: args.retention.clone(),
+        ..Config::default()
+    }
 }
 
 /// Runs the workloads `--run` names, printing each one's figures.
@@ -252,6 +261,9 @@ async fn extras(
     }
     if runs.contains(&"queries") {
         queries::run(base, token, hook, args.query_events, recorder).await?;
+    }
+    if runs.contains(&"drain") {
+        drain::run(args, hook, recorder).await?;
     }
     Ok(())
 }

@@ -53,25 +53,17 @@ pub async fn run(
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(16)
         .build()?;
-    let app = post(
-        &client,
-        &format!("{base}/v1/apps"),
-        token,
-        json!({"name": "queries", "preset": "standard"}),
-    )
-    .await?;
-    let app = app["id"].as_str().context("app id")?.to_owned();
-    let ep = post(
-        &client,
-        &format!("{base}/v1/apps/{app}/endpoints"),
-        token,
-        json!({"url": hook, "events": ["*"], "max_in_flight": 64}),
-    )
-    .await?;
-    let ep = ep["id"].as_str().context("endpoint id")?.to_owned();
+    let (app, ep) = app_with_endpoint(&client, base, token, hook).await?;
     rec.reset();
     let started = Instant::now();
-    let (first, middle) = fill(&client, &format!("{base}/v1/apps/{app}"), token, events).await?;
+    let (first, middle) = fill(
+        &client,
+        &format!("{base}/v1/apps/{app}"),
+        token,
+        events,
+        event,
+    )
+    .await?;
     let filled = started.elapsed().as_secs_f64();
     wait_delivered(rec, events, Duration::from_secs(3600)).await?;
     println!(
@@ -91,13 +83,36 @@ pub async fn run(
     Ok(())
 }
 
-/// Publishes `events` events in batches from [`PUBLISHERS`] clients; answers the first
-/// event's id and the time halfway through.
-async fn fill(
+/// A new app with one endpoint, every event type, pointing at `hook`: their ids.
+pub(super) async fn app_with_endpoint(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    hook: &str,
+) -> anyhow::Result<(String, String)> {
+    let body = json!({"name": "bench", "preset": "standard"});
+    let app = post(client, &format!("{base}/v1/apps"), token, body).await?;
+    let app = app["id"].as_str().context("app id")?.to_owned();
+    let body = json!({"url": hook, "events": ["*"], "max_in_flight": 64});
+    let ep = post(
+        client,
+        &format!("{base}/v1/apps/{app}/endpoints"),
+        token,
+        body,
+    )
+    .await?;
+    let ep = ep["id"].as_str().context("endpoint id")?.to_owned();
+    Ok((app, ep))
+}
+
+/// Publishes `events` events (the `n`-th is `event(n)`) in batches from [`PUBLISHERS`]
+/// clients to the app at `app`; answers the first event's id and the time halfway through.
+pub(super) async fn fill(
     client: &reqwest::Client,
     app: &str,
     token: &str,
     events: u64,
+    event: fn(u64) -> Value,
 ) -> anyhow::Result<(String, String)> {
     let next = Arc::new(AtomicU64::new(0));
     let first = Arc::new(std::sync::Mutex::new((String::new(), String::new())));
