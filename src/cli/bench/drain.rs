@@ -17,7 +17,7 @@ use super::workloads::wait_delivered;
 use super::BenchArgs;
 
 /// An event of about 500 bytes in one of 100 rooms.
-fn event(n: u64) -> Value {
+pub(super) fn event(n: u64) -> Value {
     json!({"type": "participant.joined", "labels": {"room_id": format!("room-{}", n % 100)},
            "data": {"participant": {"id": format!("p-{n}"), "name": "Ada Lovelace"},
                     "padding": "x".repeat(300)}})

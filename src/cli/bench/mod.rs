@@ -13,17 +13,23 @@
 //! - soak (only when named): W2's rate for `--duration` seconds with `--retention`, sampling
 //!   the SQLite file's size (see `soak`);
 //! - queries (only when named): the support lists at `--query-events` events (see `queries`);
-//! - drain (only when named): a restart with `--drain-events` deliveries pending (see `drain`).
+//! - drain (only when named): a restart with `--drain-events` deliveries pending (see `drain`);
+//! - backlog (only when named): memory and publish rate with `--backlog-events` pending;
+//! - fanout and rooms (only when named): 1,000 endpoints, and 10,000 ordered rooms (`scale`).
 //!
 //! With `--processes N` it starts N `herald serve` processes on `--database` (a PostgreSQL
-//! URL) instead, and publishes round-robin over them.
+//! URL; `--processes 1` alone runs one on a temporary SQLite file) instead, and publishes
+//! round-robin over them.
 
+mod backlog;
 mod drain;
+mod extras;
 mod failing;
 mod isolation;
 mod nodes;
 mod queries;
 mod receiver;
+mod scale;
 mod soak;
 mod workloads;
 
@@ -48,8 +54,9 @@ pub struct BenchArgs {
     /// Database URL of the in-process Herald (default: a temporary SQLite file).
     #[arg(long)]
     pub database: Option<String>,
-    /// Start this many `herald serve` processes on `--database` (PostgreSQL) instead of
-    /// one Herald in-process; publishes go round-robin over them.
+    /// Start this many `herald serve` processes on `--database` (PostgreSQL; one process
+    /// may run on a temporary SQLite file) instead of one Herald in this process, so that
+    /// Herald shares no runtime with the load and the receiver; publishes go round-robin.
     #[arg(long)]
     pub processes: Option<usize>,
     /// W1: number of events.
@@ -65,7 +72,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 30)]
     pub duration: u64,
     /// Which measurements to run: any of w1, w2, ceiling, isolation, failing, soak,
-    /// queries, drain, comma-separated.
+    /// queries, drain, backlog, fanout, rooms, comma-separated.
     #[arg(long, default_value = "ceiling,w1,w2")]
     pub run: String,
     /// Isolation: events per run (each to 100 healthy endpoints, and to 100 hanging ones).
@@ -78,6 +85,15 @@ pub struct BenchArgs {
     /// Failing: events per second (0: as fast as the publishers go).
     #[arg(long, default_value_t = 1000)]
     pub failing_rate: u64,
+    /// Backlog: events published to an endpoint that never answers.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub backlog_events: u64,
+    /// Fan-out: events, each to 1,000 endpoints.
+    #[arg(long, default_value_t = 1000)]
+    pub fanout_events: u64,
+    /// Rooms: events over 10,000 ordered rooms (and again unordered).
+    #[arg(long, default_value_t = 100_000)]
+    pub room_events: u64,
     /// Drain: deliveries pending when Herald restarts.
     #[arg(long, default_value_t = 100_000)]
     pub drain_events: u64,
@@ -110,7 +126,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION")
     );
     let hook = format!("http://{receiver}/hook");
-    run_workloads(&args, &target, &recorder, &hook, &bases[0], token).await?;
+    let pid = herald.nodes.as_ref().and_then(nodes::Nodes::first_pid);
+    let under = extras::Under {
+        base: &bases[0],
+        token,
+        hook: &hook,
+        pid: pid.unwrap_or(std::process::id()),
+    };
+    run_workloads(&args, &target, &recorder, &under).await?;
     if let Some(s) = herald.server {
         s.stop().await;
     }
@@ -142,9 +165,10 @@ async fn start_herald(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result
         (None, Some(n)) => {
             let db = match &args.database {
                 Some(db) if db.starts_with("postgres") => db.clone(),
-                _ => {
-                    bail!("--processes needs --database postgres://...: SQLite serves one process")
-                }
+                None if n == 1 => format!("sqlite://{}/bench.db", dir.display()),
+                _ => bail!(
+                    "--processes above 1 needs --database postgres://...: SQLite serves one process"
+                ),
             };
             if n == 0 {
                 bail!("--processes must be at least 1");
@@ -196,10 +220,9 @@ async fn run_workloads(
     args: &BenchArgs,
     target: &Target,
     recorder: &Arc<Recorder>,
-    hook: &str,
-    base: &str,
-    token: &str,
+    under: &extras::Under<'_>,
 ) -> anyhow::Result<()> {
+    let hook = under.hook;
     let runs: Vec<&str> = args.run.split(',').map(str::trim).collect();
     let mut ceiling = None;
     if runs.contains(&"ceiling") {
@@ -238,34 +261,7 @@ async fn run_workloads(
             args.rate, args.duration, r.delivered, r.sent, r.p50_ms, r.p99_ms, r.max_ms
         );
     }
-    extras(args, target, recorder, (hook, base, token), &runs).await
-}
-
-/// The workloads run only when named: isolation, failing, soak and queries.
-async fn extras(
-    args: &BenchArgs,
-    target: &Target,
-    recorder: &Arc<Recorder>,
-    (hook, base, token): (&str, &str, &str),
-    runs: &[&str],
-) -> anyhow::Result<()> {
-    if runs.contains(&"isolation") {
-        isolation::runs(base, token, hook, args.isolation_events, recorder).await?;
-    }
-    if runs.contains(&"failing") {
-        let rate = (args.failing_rate > 0).then_some(args.failing_rate);
-        failing::runs(base, token, hook, (args.failing_events, rate), recorder).await?;
-    }
-    if runs.contains(&"soak") {
-        soak::report(args, target, recorder).await?;
-    }
-    if runs.contains(&"queries") {
-        queries::run(base, token, hook, args.query_events, recorder).await?;
-    }
-    if runs.contains(&"drain") {
-        drain::run(args, hook, recorder).await?;
-    }
-    Ok(())
+    extras::run(args, target, recorder, under, &runs).await
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {

@@ -51,6 +51,13 @@ impl Nodes {
     }
 }
 
+impl Nodes {
+    /// The first node's process id.
+    pub fn first_pid(&self) -> Option<u32> {
+        self.children.first().map(Child::id)
+    }
+}
+
 /// Reads the child's stdout until it says where it listens, then keeps draining it.
 fn listening_url(stdout: std::process::ChildStdout) -> anyhow::Result<String> {
     let (tx, rx) = mpsc::channel();
