@@ -53,14 +53,13 @@ pub fn page_from<I: PrefixedId>(q: &QueryPairs) -> Result<Page, ApiError> {
     Ok(Page {
         limit: limit + 1,
         before,
-        since: moment::<I>(q, "since")?,
-        until: moment::<I>(q, "until")?,
+        since: moment(q, "since")?,
+        until: moment(q, "until")?,
     })
 }
 
-/// A time bound (`since`, `until`: RFC 3339) as the floor id of that moment, so that a time
-/// range is a range of the ids every list is ordered by.
-fn moment<I: PrefixedId>(q: &QueryPairs, field: &str) -> Result<Option<String>, ApiError> {
+/// A time bound (`since`, `until`: RFC 3339).
+fn moment(q: &QueryPairs, field: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
     let Some(raw) = q.get(field).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
@@ -70,7 +69,7 @@ fn moment<I: PrefixedId>(q: &QueryPairs, field: &str) -> Result<Option<String>, 
     if at.timestamp_millis() < 0 {
         return Err(ApiError::field(field, "must not be before 1970"));
     }
-    Ok(Some(I::floor_id(at.to_utc()).as_id_str().to_owned()))
+    Ok(Some(at.to_utc()))
 }
 
 /// Cuts the extra item off and makes the cursor from the last one kept.

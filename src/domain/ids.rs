@@ -37,8 +37,6 @@ pub trait PrefixedId: Sized {
     const KIND: &'static str;
     fn parse_id(value: &str) -> Result<Self, IdError>;
     fn as_id_str(&self) -> &str;
-    /// The smallest id of this kind minted at `at`.
-    fn floor_id(at: chrono::DateTime<chrono::Utc>) -> Self;
 }
 
 macro_rules! prefixed_id {
@@ -89,9 +87,6 @@ macro_rules! prefixed_id {
             }
             fn as_id_str(&self) -> &str {
                 &self.0
-            }
-            fn floor_id(at: chrono::DateTime<chrono::Utc>) -> Self {
-                Self::floor(at)
             }
         }
 

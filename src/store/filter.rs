@@ -2,19 +2,28 @@
 //!
 //! A support engineer's questions (one room's deliveries, the failed ones, one endpoint's) must
 //! be answered from an index at a million events as at ten, so this module decides, for each
-//! combination of filters, which index picks the rows: a label through the label tables (one
-//! row per label of each event and delivery, keyed `(app, name, value, id)`), else the event,
-//! the endpoint (with the status), the status, or the app alone. Whatever does not pick the
-//! rows is checked on each row the index yields. Pages follow the id, newest first, which
-//! every one of those indexes ends in; a time range is a range of ids, whose ULIDs begin with
-//! the moment they were minted.
+//! combination of filters, which index picks the rows: a label through the label table (one
+//! row per label of each event, keyed `(app, name, value, event)`), else the event, the
+//! endpoint (with the status), the status, or the app alone. Whatever does not pick the rows
+//! is checked on each row the index yields. Pages follow the id, newest first, which every
+//! one of those indexes ends in; a time range is a range of ids, whose ULIDs begin with the
+//! moment they were minted.
+//!
+//! Deliveries carry their event's labels, so a label picks deliveries through their events:
+//! such a list is ordered by event, newest first, then by delivery, and bounded in time by
+//! its events' creation (within a millisecond of their deliveries'). Keeping a second label
+//! table for deliveries would make every publish write its labels twice over, to pages
+//! scattered across the table, for an order that differs only between deliveries of
+//! events published at the same moment.
 //!
 //! Only the spelling differs between the backends (SQLite's `?1` and `json_extract`,
 //! PostgreSQL's `$1` and `->>`), and that is the [`Dialect`]. Every value travels as a text
 //! parameter.
 
+use chrono::{DateTime, Utc};
+
 use super::{DeliveryQuery, EventQuery, Page};
-use crate::domain::AppId;
+use crate::domain::{AppId, DeliveryId, EndpointId, EventId};
 
 /// How a backend spells parameters and label look-ups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,41 +36,56 @@ pub enum Dialect {
 pub struct Filter {
     dialect: Dialect,
     from: String,
-    /// The column pages follow: the row's id, or the label table's copy of it when a label
+    /// The column pages follow: the row's id, or the label table's event when a label
     /// picks the rows.
     key: &'static str,
+    /// The smallest value of `key` minted at a moment.
+    floor: fn(DateTime<Utc>) -> String,
+    /// Deliveries picked through their events: ordered by `key`, then by their own id.
+    by_event: bool,
     clauses: Vec<String>,
     params: Vec<String>,
 }
 
+fn event_floor(at: DateTime<Utc>) -> String {
+    EventId::floor(at).to_string()
+}
+
+fn delivery_floor(at: DateTime<Utc>) -> String {
+    DeliveryId::floor(at).to_string()
+}
+
 impl Filter {
-    fn table(dialect: Dialect, table: &str) -> Self {
+    fn table(dialect: Dialect, table: &str, floor: fn(DateTime<Utc>) -> String) -> Self {
         Self {
             dialect,
             from: table.to_owned(),
             key: "id",
+            floor,
+            by_event: false,
             clauses: Vec::new(),
             params: Vec::new(),
         }
     }
 
-    /// The rows of `table` carrying the label `name = value`, read through `labels` in
-    /// `key` order. `CROSS JOIN` keeps SQLite from reordering the join; to PostgreSQL it is
-    /// a plain join.
+    /// The rows of `table` whose event carries the label `name = value`, read through the
+    /// label table in event order; `joined` ties a row to its event (`id` for events,
+    /// `event_id` for deliveries). `CROSS JOIN` keeps SQLite from reordering the join; to
+    /// PostgreSQL it is a plain join.
     fn labelled(
         dialect: Dialect,
         table: &str,
-        labels: &str,
-        key: &'static str,
+        joined: &str,
         app: &AppId,
         (name, value): &(String, String),
     ) -> Self {
-        let mut f = Self::table(dialect, &format!("{labels} CROSS JOIN {table}"));
-        f.key = key;
+        let from = format!("event_labels CROSS JOIN {table}");
+        let mut f = Self::table(dialect, &from, event_floor);
+        f.key = "event";
         f.eq("app", app.as_str());
         f.eq("name", name);
         f.eq("value", value);
-        f.clauses.push(format!("id = {key}"));
+        f.clauses.push(format!("{joined} = event"));
         f
     }
 
@@ -118,32 +142,52 @@ impl Filter {
     /// `FROM ... LIMIT` tail and its parameters.
     fn page(mut self, page: &Page) -> (String, Vec<String>) {
         let key = self.key;
-        if let Some(since) = &page.since {
-            let p = self.param(since.clone());
+        if let Some(at) = page.since {
+            let p = self.param((self.floor)(at));
             self.clauses.push(format!("{key} >= {p}"));
         }
-        for below in [&page.until, &page.before].into_iter().flatten() {
-            let p = self.param(below.clone());
+        if let Some(at) = page.until {
+            let p = self.param((self.floor)(at));
             self.clauses.push(format!("{key} < {p}"));
+        }
+        if let Some(before) = &page.before {
+            self.before(before);
         }
         let mut sql = format!(" FROM {}", self.from);
         if !self.clauses.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&self.clauses.join(" AND "));
         }
-        sql.push_str(&format!(" ORDER BY {key} DESC LIMIT {}", page.limit.max(1)));
+        let order = match self.by_event {
+            true => format!("{key} DESC, id DESC"),
+            false => format!("{key} DESC"),
+        };
+        sql.push_str(&format!(" ORDER BY {order} LIMIT {}", page.limit.max(1)));
         (sql, self.params)
+    }
+
+    /// Strictly after the cursor, the last id of the page before, in page order.
+    fn before(&mut self, cursor: &str) {
+        let p = self.param(cursor.to_owned());
+        if !self.by_event {
+            self.clauses.push(format!("{} < {p}", self.key));
+            return;
+        }
+        let event = format!("(SELECT event_id FROM deliveries WHERE id = {p})");
+        let key = self.key;
+        self.clauses.push(format!("{key} <= {event}"));
+        self.clauses.push(format!("({key} < {event} OR id < {p})"));
     }
 }
 
 /// A page of apps.
 pub fn apps(dialect: Dialect, page: &Page) -> (String, Vec<String>) {
-    Filter::table(dialect, "apps").page(page)
+    Filter::table(dialect, "apps", |at| AppId::floor(at).to_string()).page(page)
 }
 
 /// A page of an app's endpoints.
 pub fn endpoints(dialect: Dialect, app: &AppId, page: &Page) -> (String, Vec<String>) {
-    let mut f = Filter::table(dialect, "endpoints");
+    let mut f = Filter::table(dialect, "endpoints", |at| EndpointId::floor(at).to_string());
     f.eq("app_id", app.as_str());
     f.page(page)
 }
@@ -153,14 +197,13 @@ pub fn endpoints(dialect: Dialect, app: &AppId, page: &Page) -> (String, Vec<Str
 pub fn events(dialect: Dialect, app: &AppId, q: &EventQuery) -> (String, Vec<String>) {
     let mut f = match q.labels.split_first() {
         Some((first, rest)) => {
-            let mut f =
-                Filter::labelled(dialect, "events e", "event_labels", "event_id", app, first);
+            let mut f = Filter::labelled(dialect, "events e", "id", app, first);
             f.labels(rest);
             f.check("app_id", app.as_str());
             f
         }
         None => {
-            let mut f = Filter::table(dialect, "events e");
+            let mut f = Filter::table(dialect, "events e", event_floor);
             f.eq("app_id", app.as_str());
             f
         }
@@ -175,22 +218,16 @@ pub fn events(dialect: Dialect, app: &AppId, q: &EventQuery) -> (String, Vec<Str
 }
 
 /// A page of an app's deliveries, by event, endpoint, status and labels. The event picks the
-/// rows when given (it has few), else the first label, else the endpoint with the status,
-/// else the status, else the app.
+/// rows when given (it has few), else the first label (through the deliveries' events),
+/// else the endpoint with the status, else the status, else the app.
 pub fn deliveries(dialect: Dialect, app: &AppId, q: &DeliveryQuery) -> (String, Vec<String>) {
-    let mut f = Filter::table(dialect, "deliveries");
+    let mut f = Filter::table(dialect, "deliveries", delivery_floor);
     let mut labels = q.labels.as_slice();
     if let Some(ev) = &q.event {
         f.eq("event_id", ev.as_str());
     } else if let Some((first, rest)) = labels.split_first() {
-        f = Filter::labelled(
-            dialect,
-            "deliveries",
-            "delivery_labels",
-            "delivery_id",
-            app,
-            first,
-        );
+        f = Filter::labelled(dialect, "deliveries", "event_id", app, first);
+        f.by_event = true;
         labels = rest;
     }
     let picked = q.event.is_some() || labels.len() < q.labels.len();
@@ -216,8 +253,7 @@ pub fn deliveries(dialect: Dialect, app: &AppId, q: &DeliveryQuery) -> (String, 
 
 /// What an app owns, deleted with it (attempts first, through their deliveries), with the
 /// column naming the app in each.
-pub const APP_OWNED: [(&str, &str); 7] = [
-    ("delivery_labels", "app"),
+pub const APP_OWNED: [(&str, &str); 6] = [
     ("event_labels", "app"),
     ("deliveries", "app_id"),
     ("events", "app_id"),

@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::{DeliveryStatus, EndpointId};
+use crate::domain::{DeliveryId, DeliveryStatus, EndpointId, EventId};
 
 fn page() -> Page {
     Page {
@@ -23,17 +23,20 @@ fn both_dialects_filter_the_same_columns() {
     let (lite, lite_params) = deliveries(Dialect::Sqlite, &app, &q);
     assert_eq!(
         lite,
-        " FROM delivery_labels CROSS JOIN deliveries WHERE app = ?1 AND name = ?2 AND value = ?3 \
-         AND id = delivery_id AND +app_id = ?4 AND json_extract(labels, ?5) = ?6 \
-         AND delivery_id < ?7 ORDER BY delivery_id DESC LIMIT 11"
+        " FROM event_labels CROSS JOIN deliveries WHERE app = ?1 AND name = ?2 AND value = ?3 \
+         AND event_id = event AND +app_id = ?4 AND json_extract(labels, ?5) = ?6 \
+         AND event <= (SELECT event_id FROM deliveries WHERE id = ?7) \
+         AND (event < (SELECT event_id FROM deliveries WHERE id = ?7) OR id < ?7) \
+         ORDER BY event DESC, id DESC LIMIT 11"
     );
     assert_eq!(lite_params[4], "$.\"bot_id\"");
     let (pg, pg_params) = deliveries(Dialect::Postgres, &app, &q);
-    assert_eq!(
-        pg,
-        " FROM delivery_labels CROSS JOIN deliveries WHERE app = $1 AND name = $2 AND value = $3 \
-         AND id = delivery_id AND app_id || '' = $4 AND labels ->> $5 = $6 \
-         AND delivery_id < $7 ORDER BY delivery_id DESC LIMIT 11"
+    assert!(
+        pg.starts_with(
+            " FROM event_labels CROSS JOIN deliveries WHERE app = $1 AND name = $2 AND value = $3 \
+             AND event_id = event AND app_id || '' = $4 AND labels ->> $5 = $6 AND event <= "
+        ),
+        "{pg}"
     );
     assert_eq!(pg_params[4], "bot_id");
 }
@@ -66,31 +69,52 @@ fn the_endpoint_and_status_pick_deliveries_when_no_label_or_event_does() {
 #[test]
 fn a_time_range_bounds_the_key_the_page_follows() {
     let app = AppId::new();
+    let at = Utc::now();
     let q = EventQuery {
         event_type: Some("room.started".into()),
         labels: vec![("room_id".into(), "r1".into())],
         page: Page {
             limit: 5,
             before: None,
-            since: Some("evt_a".into()),
-            until: Some("evt_b".into()),
+            since: Some(at),
+            until: Some(at + chrono::Duration::seconds(1)),
         },
     };
     let (sql, params) = events(Dialect::Postgres, &app, &q);
     assert!(
         sql.ends_with(
-            "AND type || '' = $5 AND event_id >= $6 AND event_id < $7 ORDER BY event_id DESC LIMIT 5"
+            "AND type || '' = $5 AND event >= $6 AND event < $7 ORDER BY event DESC LIMIT 5"
         ),
         "{sql}"
     );
-    assert_eq!(params[5..], ["evt_a".to_owned(), "evt_b".to_owned()]);
+    assert_eq!(params[5], EventId::floor(at).to_string());
     let unlabelled = EventQuery {
         labels: Vec::new(),
-        ..q
+        ..q.clone()
     };
     let (sql, _) = events(Dialect::Sqlite, &app, &unlabelled);
     assert!(
         sql.starts_with(" FROM events e WHERE app_id = ?1 AND type = ?2 AND id >= ?3"),
         "{sql}"
     );
+    let deliveries_of_room = DeliveryQuery {
+        labels: q.labels.clone(),
+        page: q.page.clone(),
+        ..DeliveryQuery::default()
+    };
+    let (sql, params) = deliveries(Dialect::Sqlite, &app, &deliveries_of_room);
+    assert!(
+        sql.contains("AND event >= ?5 AND event < ?6 ORDER BY event DESC, id DESC"),
+        "{sql}"
+    );
+    assert!(
+        params[4].starts_with("evt_"),
+        "events bound the time: {params:?}"
+    );
+    let all = DeliveryQuery {
+        page: q.page,
+        ..DeliveryQuery::default()
+    };
+    let (_, params) = deliveries(Dialect::Sqlite, &app, &all);
+    assert_eq!(params[1], DeliveryId::floor(at).to_string());
 }

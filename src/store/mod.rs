@@ -61,14 +61,14 @@ pub struct CustomEventType {
     pub schema: Option<serde_json::Value>,
 }
 
-/// A page request: newest first, strictly older than `before` when given, and within the
-/// ids minted from `since` until before `until` (the floors of those moments).
+/// A page request: newest first, strictly older than `before` when given, and created from
+/// `since` until before `until`.
 #[derive(Debug, Clone, Default)]
 pub struct Page {
     pub limit: u32,
     pub before: Option<String>,
-    pub since: Option<String>,
-    pub until: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -79,17 +79,32 @@ async fn log(store: &dyn Store, app: &herald::domain::App) -> DateTime<Utc> {
     middle
 }
 
+/// Whether a list of deliveries goes through their events' labels: ordered and bounded in
+/// time by event, then by delivery.
+fn by_event(q: &DeliveryQuery) -> bool {
+    q.event.is_none() && !q.labels.is_empty()
+}
+
 /// The filter a query names, applied by hand to one delivery.
 fn matches(d: &Delivery, q: &DeliveryQuery) -> bool {
+    let in_time = match by_event(q) {
+        true => in_range(d.event_id.as_str(), &q.page, |t| {
+            EventId::floor(t).to_string()
+        }),
+        false => in_range(d.id.as_str(), &q.page, |t| DeliveryId::floor(t).to_string()),
+    };
     q.endpoint.as_ref().is_none_or(|e| *e == d.endpoint_id)
         && q.event.as_ref().is_none_or(|e| *e == d.event_id)
         && q.status.is_none_or(|s| s == d.status)
         && q.labels.iter().all(|(k, v)| d.labels.get(k) == Some(v))
-        && in_range(d.id.as_str(), &q.page)
+        && in_time
 }
 
-fn in_range(id: &str, page: &Page) -> bool {
-    page.since.as_deref().is_none_or(|s| id >= s) && page.until.as_deref().is_none_or(|u| id < u)
+/// Whether `id` was minted within the page's time range (`floor` gives the smallest id of
+/// its kind minted at a moment).
+fn in_range(id: &str, page: &Page, floor: fn(DateTime<Utc>) -> String) -> bool {
+    page.since.is_none_or(|s| id >= floor(s).as_str())
+        && page.until.is_none_or(|u| id < floor(u).as_str())
 }
 
 fn event_matches(e: &Event, q: &EventQuery) -> bool {
@@ -97,31 +112,36 @@ fn event_matches(e: &Event, q: &EventQuery) -> bool {
         .as_deref()
         .is_none_or(|t| t == e.event_type.as_str())
         && q.labels.iter().all(|(k, v)| e.labels.get(k) == Some(v))
-        && in_range(e.id.as_str(), &q.page)
+        && in_range(e.id.as_str(), &q.page, |t| EventId::floor(t).to_string())
 }
 
 fn label(k: &str, v: &str) -> (String, String) {
     (k.to_owned(), v.to_owned())
 }
 
-/// Checks the plan of a list's query: it names `index` (or one of `a|b`) and sorts nothing.
+/// Checks the plan of a list's query: it names `index` (or one of `a|b`) and sorts nothing
+/// whole.
 fn uses(dir: &crate::harness::TempDir, (tail, params): (String, Vec<String>), index: &str) {
     let tail = tail.replace("LIMIT 1000", "LIMIT 51");
     let plan = dir.1.explain(&format!("SELECT *{tail}"), &params);
     let named = index.split('|').any(|i| plan.contains(i));
     assert!(named, "{tail}\nwants {index}:\n{plan}");
-    for sorted in ["TEMP B-TREE", "Sort"] {
-        assert!(!plan.contains(sorted), "{tail}\nsorts:\n{plan}");
-    }
+    // A full sort reads every matching row before the first page; PostgreSQL's incremental
+    // sort, within one event's few deliveries, keeps the scan in page order.
+    let sorts = plan.lines().any(|l| {
+        let step = l.trim_start().trim_start_matches("->").trim_start();
+        step.contains("TEMP B-TREE") || step.starts_with("Sort ")
+    });
+    assert!(!sorts, "{tail}\nsorts:\n{plan}");
 }
 
 /// Where the plan names each index: SQLite's and PostgreSQL's spelling.
 fn index(name: &str) -> String {
     match (dialect(), name) {
-        (Dialect::Sqlite, "event_labels" | "delivery_labels") => {
+        (Dialect::Sqlite, "event_labels") => {
             format!("{name} USING PRIMARY KEY")
         }
-        (Dialect::Postgres, "event_labels" | "delivery_labels") => format!("{name}_pkey"),
+        (Dialect::Postgres, "event_labels") => format!("{name}_pkey"),
         // With statistics, PostgreSQL may walk the primary key instead, which is in page
         // order too, when most rows of the range match.
         (Dialect::Postgres, _) => {
@@ -136,13 +156,13 @@ fn delivery_queries(
     ds: &[Delivery],
     middle: DateTime<Utc>,
 ) -> Vec<(DeliveryQuery, &'static str)> {
-    let since = Some(DeliveryId::floor(middle).to_string());
-    let until = Some(DeliveryId::floor(middle + Duration::milliseconds(1)).to_string());
-    let at = |since: &Option<String>, until: &Option<String>| Page {
+    let since = Some(middle);
+    let until = Some(middle + Duration::milliseconds(1));
+    let at = |since: &Option<DateTime<Utc>>, until: &Option<DateTime<Utc>>| Page {
         limit: 1000,
         before: None,
-        since: since.clone(),
-        until: until.clone(),
+        since: *since,
+        until: *until,
     };
     let q = |f: fn(&mut DeliveryQuery)| {
         let mut q = DeliveryQuery {
@@ -188,18 +208,18 @@ fn delivery_queries(
         ),
         (
             q(|q| q.labels = vec![label("room_id", "r1")]),
-            "delivery_labels",
+            "event_labels",
         ),
         (
             q(|q| q.labels = vec![label("room_id", "r1"), label("bot_id", "b1")]),
-            "delivery_labels",
+            "event_labels",
         ),
         (
             q(|q| {
                 q.labels = vec![label("room_id", "r2")];
                 q.status = Some(DeliveryStatus::Failed);
             }),
-            "delivery_labels",
+            "event_labels",
         ),
         (
             DeliveryQuery {
@@ -207,7 +227,7 @@ fn delivery_queries(
                 page: at(&since, &None),
                 ..q(|_| ())
             },
-            "delivery_labels",
+            "event_labels",
         ),
         (
             DeliveryQuery {
@@ -243,18 +263,18 @@ async fn store_lists_answer_from_indexes_what_a_full_scan_answers() {
         .expect("all deliveries");
     assert_eq!(ds.len(), 180);
     for (q, idx) in delivery_queries(&app.id, &ds, middle) {
-        let want: Vec<String> = ds
-            .iter()
-            .filter(|d| matches(d, &q))
-            .map(|d| d.id.to_string())
-            .collect();
+        let mut found: Vec<&Delivery> = ds.iter().filter(|d| matches(d, &q)).collect();
+        if by_event(&q) {
+            found.sort_by(|a, b| (&b.event_id, &b.id).cmp(&(&a.event_id, &a.id)));
+        }
+        let want: Vec<String> = found.iter().map(|d| d.id.to_string()).collect();
         assert!(!want.is_empty(), "{q:?} finds something");
         let got = all_pages(
             |page| {
                 let q = DeliveryQuery {
                     page: Page {
-                        since: q.page.since.clone(),
-                        until: q.page.until.clone(),
+                        since: q.page.since,
+                        until: q.page.until,
                         ..page
                     },
                     ..q.clone()
@@ -298,7 +318,7 @@ async fn events_lists(
         .expect("all events");
     assert_eq!(all.len(), 60);
     let half = Page {
-        since: Some(EventId::floor(middle).to_string()),
+        since: Some(middle),
         ..whole.clone()
     };
     let q = |t: Option<&str>, labels: Vec<(String, String)>, page: &Page| EventQuery {
@@ -335,7 +355,7 @@ async fn events_lists(
             |page| {
                 let q = EventQuery {
                     page: Page {
-                        since: q.page.since.clone(),
+                        since: q.page.since,
                         ..page
                     },
                     ..q.clone()

@@ -1,5 +1,5 @@
 //! The one statement that writes a publish group: its events, and the deliveries of those
-//! that were new, with the label rows of both, each column bound as an array.
+//! that were new, with the events' label rows, each column bound as an array.
 
 use std::collections::HashMap;
 
@@ -27,13 +27,9 @@ const INSERT_ALL: &str = "WITH ev AS (INSERT INTO events (id, app_id, type, data
        $16::text[], $17::text[], $18::text[]) WITH ORDINALITY \
        AS d(id, app, evt, ep, created, owner, labels, okey, n) \
        WHERE d.evt IN (SELECT id FROM ev) ORDER BY n RETURNING id, seq), \
-     el AS (INSERT INTO event_labels (app, name, value, event_id) \
-       SELECT app, name, value, id FROM unnest($19::text[], $20::text[], $21::text[], \
-       $22::text[], $23::text[]) AS l(app, name, value, id, evt) \
-       WHERE l.evt IN (SELECT id FROM ev)), \
-     dll AS (INSERT INTO delivery_labels (app, name, value, delivery_id) \
-       SELECT app, name, value, id FROM unnest($24::text[], $25::text[], $26::text[], \
-       $27::text[], $28::text[]) AS l(app, name, value, id, evt) \
+     el AS (INSERT INTO event_labels (app, name, value, event) \
+       SELECT app, name, value, evt FROM unnest($19::text[], $20::text[], $21::text[], \
+       $22::text[]) AS l(app, name, value, evt) \
        WHERE l.evt IN (SELECT id FROM ev)) \
      SELECT id, NULL::bigint FROM ev UNION ALL SELECT id, seq FROM dl";
 
@@ -46,8 +42,7 @@ pub(super) async fn insert_all(
     all: &[&Event],
     rows: &[(Job, Option<&str>)],
 ) -> StoreResult<HashMap<String, Option<i64>>> {
-    let event_labels = LabelRows::of_events(all.iter().copied());
-    let delivery_labels = LabelRows::of_jobs(rows.iter().map(|(j, _)| j));
+    let labels = LabelRows::of(all.iter().copied());
     let written: Vec<(String, Option<i64>)> = sqlx::query_as(INSERT_ALL)
         .bind(col(all, |e| e.id.as_str()))
         .bind(col(all, |e| e.app_id.as_str()))
@@ -71,16 +66,10 @@ pub(super) async fn insert_all(
         .bind(col(rows, |(j, _)| {
             j.ordering_key.as_ref().map(OrderingKey::as_str)
         }))
-        .bind(&event_labels.app)
-        .bind(&event_labels.name)
-        .bind(&event_labels.value)
-        .bind(&event_labels.id)
-        .bind(&event_labels.event)
-        .bind(&delivery_labels.app)
-        .bind(&delivery_labels.name)
-        .bind(&delivery_labels.value)
-        .bind(&delivery_labels.id)
-        .bind(&delivery_labels.event)
+        .bind(&labels.app)
+        .bind(&labels.name)
+        .bind(&labels.value)
+        .bind(&labels.event)
         .fetch_all(c)
         .await?;
     Ok(written.into_iter().collect())

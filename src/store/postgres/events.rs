@@ -130,8 +130,7 @@ pub async fn publish(
         let event = Arc::new(event);
         let (jobs, leased) =
             insert_deliveries(&mut tx, &event, &endpoints, &mut plan, owner).await?;
-        let labels = LabelRows::of_events([event.as_ref()]);
-        super::labels::insert(&mut tx, &labels, &LabelRows::of_jobs(&jobs)).await?;
+        super::labels::insert(&mut tx, &LabelRows::of([event.as_ref()])).await?;
         unleased |= jobs
             .iter()
             .zip(&leased)

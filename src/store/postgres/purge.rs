@@ -40,11 +40,8 @@ async fn purge_events(pool: &PgPool, p: &Purge, out: &mut Purged) -> StoreResult
     let mut tx = pool.begin().await?;
     let (deliveries, attempts): (i64, i64) = sqlx::query_as(
         "WITH dl AS (DELETE FROM deliveries d WHERE d.event_id = ANY($1) \
-           AND d.status <> 'pending' RETURNING d.id, d.app_id, d.labels), \
-         at AS (DELETE FROM attempts a USING dl WHERE a.delivery_id = dl.id RETURNING 1), \
-         lb AS (DELETE FROM delivery_labels x USING dl, jsonb_each_text(dl.labels) l \
-           WHERE x.app = dl.app_id AND x.name = l.key AND x.value = l.value \
-           AND x.delivery_id = dl.id) \
+           AND d.status <> 'pending' RETURNING d.id), \
+         at AS (DELETE FROM attempts a USING dl WHERE a.delivery_id = dl.id RETURNING 1) \
          SELECT (SELECT count(*) FROM dl), (SELECT count(*) FROM at)",
     )
     .bind(&free)
@@ -56,7 +53,7 @@ async fn purge_events(pool: &PgPool, p: &Purge, out: &mut Purged) -> StoreResult
            RETURNING e.id, e.app_id, e.labels), \
          lb AS (DELETE FROM event_labels x USING ev, jsonb_each_text(ev.labels) l \
            WHERE x.app = ev.app_id AND x.name = l.key AND x.value = l.value \
-           AND x.event_id = ev.id) \
+           AND x.event = ev.id) \
          SELECT count(*) FROM ev",
     )
     .bind(&free)

@@ -35,7 +35,7 @@ fn insert_event(c: &Connection, e: &Event) -> StoreResult<()> {
         e.ordering_key.as_ref().map(OrderingKey::as_str),
     ])?;
     let mut label = c.prepare_cached(
-        "INSERT INTO event_labels (app, name, value, event_id) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO event_labels (app, name, value, event) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for (name, value) in e.labels.iter() {
         label.execute(params![e.app_id.as_str(), name, value, e.id.as_str()])?;
@@ -95,9 +95,6 @@ fn insert_deliveries(
          lease_owner, seq) \
          VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?8, ?5, ?5, ?9, ?10)",
     )?;
-    let mut label = c.prepare_cached(
-        "INSERT INTO delivery_labels (app, name, value, delivery_id) VALUES (?1, ?2, ?3, ?4)",
-    )?;
     for (job, &held) in jobs.iter_mut().zip(leased) {
         let now = to_ms(job.event.created_at);
         job.seq = seq.fetch_add(1, Ordering::Relaxed) + 1;
@@ -113,14 +110,6 @@ fn insert_deliveries(
             held.then_some(owner),
             job.seq,
         ])?;
-        for (name, value) in job.event.labels.iter() {
-            label.execute(params![
-                job.event.app_id.as_str(),
-                name,
-                value,
-                job.delivery_id.as_str()
-            ])?;
-        }
     }
     Ok(())
 }

@@ -41,12 +41,7 @@ fn purge_events(c: &Connection, p: &Purge, out: &mut Purged) -> StoreResult<()> 
          (SELECT id FROM deliveries WHERE event_id = ?1)",
     )?;
     let mut labels = c.prepare_cached(
-        "DELETE FROM delivery_labels WHERE (app, name, value, delivery_id) IN \
-         (SELECT d.app_id, l.key, l.value, d.id FROM deliveries d, json_each(d.labels) l \
-          WHERE d.event_id = ?1)",
-    )?;
-    let mut event_labels = c.prepare_cached(
-        "DELETE FROM event_labels WHERE (app, name, value, event_id) IN \
+        "DELETE FROM event_labels WHERE (app, name, value, event) IN \
          (SELECT e.app_id, l.key, l.value, e.id FROM events e, json_each(e.labels) l \
           WHERE e.id = ?1)",
     )?;
@@ -55,7 +50,6 @@ fn purge_events(c: &Connection, p: &Purge, out: &mut Purged) -> StoreResult<()> 
     for (id, _) in old.iter().filter(|(_, pending)| !pending) {
         out.attempts += attempts.execute([id])? as u64;
         labels.execute([id])?;
-        event_labels.execute([id])?;
         out.deliveries += deliveries.execute([id])? as u64;
         out.events += events.execute([id])? as u64;
     }

@@ -1,26 +1,18 @@
 -- Indexes for the lists a support engineer runs, so each is a range scan however large the
 -- log grows (see `store::filter`).
 --
--- A label lookup goes through a label table: one row per label of each event and of each
--- delivery, in id order within each (app, name, value).
+-- A label lookup goes through the label table: one row per label of each event, in event
+-- order within each (app, name, value). Deliveries carry their event's labels and are found
+-- through their events (deliveries_event).
 CREATE TABLE event_labels (
-    app      TEXT NOT NULL,
-    name     TEXT NOT NULL,
-    value    TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    PRIMARY KEY (app, name, value, event_id)
+    app   TEXT NOT NULL,
+    name  TEXT NOT NULL,
+    value TEXT NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (app, name, value, event)
 );
-CREATE TABLE delivery_labels (
-    app         TEXT NOT NULL,
-    name        TEXT NOT NULL,
-    value       TEXT NOT NULL,
-    delivery_id TEXT NOT NULL,
-    PRIMARY KEY (app, name, value, delivery_id)
-);
-INSERT INTO event_labels (app, name, value, event_id)
+INSERT INTO event_labels (app, name, value, event)
     SELECT e.app_id, l.key, l.value, e.id FROM events e, jsonb_each_text(e.labels) l;
-INSERT INTO delivery_labels (app, name, value, delivery_id)
-    SELECT d.app_id, l.key, l.value, d.id FROM deliveries d, jsonb_each_text(d.labels) l;
 
 CREATE INDEX events_type ON events (app_id, type, id);
 CREATE INDEX deliveries_status ON deliveries (app_id, status, id);
