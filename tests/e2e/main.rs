@@ -34,5 +34,6 @@ mod store_lists;
 mod store_log;
 mod store_queue;
 mod store_rows;
+mod store_upgrade;
 mod telemetry;
 mod validation;
