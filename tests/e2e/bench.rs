@@ -62,3 +62,46 @@ fn bench_runs_and_reports_every_figure() {
     assert!(w2.contains("delivered 400 of 400"), "{w2}");
     assert!(figure(w2, "max ") >= figure(w2, "p99 "), "{w2}");
 }
+
+/// The scale workloads, scaled down, with Herald as its own process: each prints its lines.
+#[test]
+fn bench_scale_runs_report_their_figures() {
+    if on_postgres() {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args([
+            "bench",
+            "--processes",
+            "1",
+            "--run",
+            "queries,drain,backlog,rooms,fanout",
+        ])
+        .args(["--query-events", "600", "--drain-events", "400"])
+        .args([
+            "--backlog-events",
+            "600",
+            "--room-events",
+            "300",
+            "--fanout-events",
+            "3",
+        ])
+        .output()
+        .expect("run herald bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "herald bench failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rooms = line(&stdout, "queries: one room's deliveries:");
+    assert!(figure(rooms, "p99 ") >= figure(rooms, "median "), "{rooms}");
+    assert!(line(&stdout, "queries: one event's deliveries:").contains("(1 per page)"));
+    let drain = line(&stdout, "drain: 400 deliveries pending");
+    assert!(figure(drain, "s: ") > 0.0, "{drain}");
+    let backlog = line(&stdout, "backlog: publish ");
+    assert!(figure(backlog, "RSS ") > 0.0, "{backlog}");
+    line(&stdout, "rooms: ordering costs ");
+    let fanout = line(&stdout, "fanout: 3 events x 1000 endpoints:");
+    assert!(figure(fanout, "endpoints: ") >= 3000.0, "{fanout}");
+}
