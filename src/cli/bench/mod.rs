@@ -164,7 +164,7 @@ async fn start_herald(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result
         ),
         (None, Some(n)) => {
             let db = match &args.database {
-                Some(db) if db.starts_with("postgres") => db.clone(),
+                Some(db) if n == 1 || db.starts_with("postgres") => db.clone(),
                 None if n == 1 => format!("sqlite://{}/bench.db", dir.display()),
                 _ => bail!(
                     "--processes above 1 needs --database postgres://...: SQLite serves one process"

@@ -6,6 +6,7 @@
 //! not undo its neighbours (see `writer`). Under load this turns thousands of syncs a
 //! second into a few dozen. Reads run in parallel on a small pool.
 
+mod checkpoint;
 mod claims;
 mod deliveries;
 mod events;
@@ -165,8 +166,10 @@ impl SqliteStore {
             .collect::<StoreResult<_>>()?;
         let readers = Arc::new(readers);
         let fanout = FanoutCache::default();
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")?;
+        let checkpoints = checkpoint::start(connect(path, sync)?)?;
         Ok(Self {
-            writer: Writer::start(conn, fanout.clone())?,
+            writer: Writer::start(conn, fanout.clone(), checkpoints)?,
             fanout,
             readers,
             next_reader: AtomicUsize::new(0),

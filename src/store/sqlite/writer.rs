@@ -13,6 +13,7 @@ use std::sync::mpsc as std_mpsc;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoint::Checkpoints;
 use super::fanout::FanoutCache;
 use crate::store::{StoreError, StoreResult};
 
@@ -58,14 +59,18 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection, fanout: FanoutCache) -> StoreResult<Self> {
+    pub fn start(
+        conn: Connection,
+        fanout: FanoutCache,
+        checkpoints: Checkpoints,
+    ) -> StoreResult<Self> {
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("herald-sqlite-writer".into())
             .spawn(move || {
                 let _ = ready_tx.send(());
-                run_loop(conn, rx, fanout);
+                run_loop(conn, rx, fanout, checkpoints);
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         let _ = ready_rx.recv();
@@ -98,6 +103,7 @@ fn run_loop(
     conn: Connection,
     mut rx: mpsc::UnboundedReceiver<Box<dyn Write>>,
     fanout: FanoutCache,
+    checkpoints: Checkpoints,
 ) {
     let mut group: Vec<Box<dyn Write>> = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = rx.blocking_recv() {
@@ -109,6 +115,7 @@ fn run_loop(
             }
         }
         let committed = commit_group(&conn, &mut group, &fanout);
+        checkpoints.committed(&conn);
         for write in group.drain(..) {
             write.finish(committed.clone());
         }
@@ -191,105 +198,5 @@ fn rollback(conn: &Connection, fanout: &FanoutCache) {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
-
-    use super::*;
-
-    fn insert(c: &Connection, k: i64) -> StoreResult<()> {
-        c.execute("INSERT INTO t (k) VALUES (?1)", [k])?;
-        Ok(())
-    }
-
-    fn keys(c: &Connection) -> Vec<i64> {
-        let mut stmt = c.prepare("SELECT k FROM t ORDER BY k").expect("prepare");
-        let rows = stmt.query_map([], |r| r.get(0)).expect("query");
-        rows.map(|r| r.expect("row")).collect()
-    }
-
-    /// A writer on a fresh database of one table, and the database's path.
-    fn writer(dir: &std::path::Path) -> (Arc<Writer>, std::path::PathBuf) {
-        let _ = std::fs::create_dir_all(dir);
-        let path = dir.join("w.db");
-        let conn = Connection::open(&path).expect("open");
-        conn.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")
-            .expect("schema");
-        let writer = Arc::new(Writer::start(conn, FanoutCache::default()).expect("writer"));
-        (writer, path)
-    }
-
-    #[tokio::test]
-    async fn a_failing_write_undoes_only_itself() {
-        let dir = std::env::temp_dir().join(format!("herald-writer-{}", std::process::id()));
-        let (writer, path) = writer(&dir);
-
-        // The first write holds the writer until the others are queued: they share a group.
-        let (go, wait) = std::sync::mpsc::channel::<()>();
-        let wait = Mutex::new(wait);
-        let w = Arc::clone(&writer);
-        let first = tokio::spawn(async move {
-            w.run(move |c| {
-                let _ = wait.lock().map(|rx| rx.recv());
-                insert(c, 0)
-            })
-            .await
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let runs = Arc::new(AtomicUsize::new(0));
-        let mut queued = Vec::new();
-        // 3 twice: the second fails, after having written 13 in the same write.
-        for (k, extra) in [(1, None), (2, None), (3, None), (3, Some(13)), (4, None)] {
-            let (w, runs) = (Arc::clone(&writer), Arc::clone(&runs));
-            queued.push(tokio::spawn(async move {
-                w.run(move |c| {
-                    runs.fetch_add(1, Ordering::Relaxed);
-                    if let Some(e) = extra {
-                        insert(c, e)?;
-                    }
-                    insert(c, k)
-                })
-                .await
-            }));
-            tokio::task::yield_now().await;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        go.send(()).expect("release the first write");
-
-        first.await.expect("join").expect("the first write commits");
-        let mut results = Vec::new();
-        for q in queued {
-            results.push(q.await.expect("join"));
-        }
-        assert!(
-            results[3].as_ref().is_err_and(StoreError::is_conflict),
-            "{results:?}"
-        );
-        for (i, r) in results.iter().enumerate().filter(|(i, _)| *i != 3) {
-            assert!(r.is_ok(), "write {i}: {r:?}");
-        }
-        // The writes up to the failure ran twice: once as a plain group, then again, the
-        // failed one and those after it each inside a savepoint.
-        assert_eq!(runs.load(Ordering::Relaxed), 4 + 5);
-
-        // Alone in its group, a failing write leaves nothing behind either.
-        alone_and_after(&writer, &path).await;
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    async fn alone_and_after(writer: &Writer, path: &std::path::Path) {
-        let alone = writer
-            .run(|c| {
-                insert(c, 20)?;
-                insert(c, 1)
-            })
-            .await;
-        assert!(
-            alone.as_ref().is_err_and(StoreError::is_conflict),
-            "{alone:?}"
-        );
-
-        let check = Connection::open(path).expect("reopen");
-        assert_eq!(keys(&check), vec![0, 1, 2, 3, 4]);
-    }
-}
+#[path = "writer_tests.rs"]
+mod tests;
