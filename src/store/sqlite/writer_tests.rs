@@ -136,7 +136,9 @@ async fn the_wal_starts_over_while_the_writer_goes_on() {
             .expect("insert");
         commits += 1;
     }
-    let wal = std::fs::metadata(dir.join("wal.db-wal")).expect("wal").len();
+    let wal = std::fs::metadata(dir.join("wal.db-wal"))
+        .expect("wal")
+        .len();
     let pages = wal / (4096 + 24);
     assert!(
         pages < commits * 3 / 2,
