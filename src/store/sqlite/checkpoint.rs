@@ -39,8 +39,9 @@ impl Checkpoints {
     /// Called by the writer after each group, outside any transaction: never blocks it on
     /// the checkpointer, and only copies pages itself when the WAL should start over.
     pub fn committed(&self, writer: &Connection) {
-        if self.finish.swap(false, Ordering::Relaxed) {
-            checkpoint(writer);
+        // Kept until it copies everything: it cannot while the checkpointer's own pass runs.
+        if self.finish.load(Ordering::Relaxed) && checkpoint(writer).is_some_and(|c| c.complete()) {
+            self.finish.store(false, Ordering::Relaxed);
         }
         // Full: a checkpoint is already due. Gone: the store is closing.
         let _ = self.nudge.try_send(());
@@ -58,7 +59,7 @@ pub fn start(conn: Connection) -> StoreResult<Checkpoints> {
         .spawn(move || {
             while rx.recv().is_ok() {
                 let more = gather(&rx);
-                if checkpoint(&conn).is_some_and(|log| log >= RESTART_PAGES) {
+                if checkpoint(&conn).is_some_and(|c| c.log >= RESTART_PAGES) {
                     flag.store(true, Ordering::Relaxed);
                 }
                 if !more {
@@ -83,13 +84,33 @@ fn gather(rx: &mpsc::Receiver<()>) -> bool {
     }
 }
 
-/// One PASSIVE checkpoint; answers the WAL's length in pages. A failure (a full disk, a
-/// read-only file) is logged and tried again after the next commits: the WAL keeps every
-/// page meanwhile, so nothing is lost.
-fn checkpoint(conn: &Connection) -> Option<i64> {
-    let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+/// What a checkpoint did: whether another checkpoint kept it from running, the WAL's length
+/// in pages, and how many of them are in the database file now.
+struct Done {
+    busy: bool,
+    log: i64,
+    copied: i64,
+}
+
+impl Done {
+    /// Every page is in the database file: the next transaction starts the WAL over.
+    fn complete(&self) -> bool {
+        !self.busy && self.copied >= self.log
+    }
+}
+
+/// One PASSIVE checkpoint. A failure (a full disk, a read-only file) is logged and tried
+/// again after the next commits: the WAL keeps every page meanwhile, so nothing is lost.
+fn checkpoint(conn: &Connection) -> Option<Done> {
+    let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok(Done {
+            busy: r.get::<_, i64>(0)? != 0,
+            log: r.get(1)?,
+            copied: r.get(2)?,
+        })
+    });
     match done {
-        Ok(log) => Some(log),
+        Ok(done) => Some(done),
         Err(e) => {
             tracing::warn!(error = %e, "WAL checkpoint failed; it is tried again");
             None
