@@ -107,6 +107,7 @@ pub fn parse_event(
         idempotency_key,
         metadata,
         ordering_key,
+        sequence: None,
         created_at: now,
     })
 }

@@ -27,6 +27,8 @@ pub struct PublishResult {
     #[serde(rename = "type")]
     pub event_type: EventTypeName,
     pub created_at: DateTime<Utc>,
+    /// The event's place in its room; `null` for an event with no room.
+    pub sequence: Option<i64>,
     /// Deliveries the event fanned out to.
     pub deliveries: usize,
     /// True when an earlier publish with the same idempotency key is being returned.
@@ -86,6 +88,7 @@ pub async fn commit(
             id: event.id.clone(),
             event_type: event.event_type.clone(),
             created_at: event.created_at,
+            sequence: event.sequence,
             deliveries,
             duplicate: !created,
         });

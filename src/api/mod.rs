@@ -30,6 +30,7 @@ pub mod ops;
 pub mod pagination;
 pub mod provision;
 pub mod rate;
+pub mod rooms;
 pub mod serve;
 mod trace;
 
@@ -131,6 +132,7 @@ fn v1(settings: &Settings) -> Router<AppState> {
             post(events::publish_batch).layer(batch_limit),
         )
         .route("/apps/{app}/events/{evt}", get(events::get))
+        .route("/apps/{app}/rooms/{room}/events", get(rooms::events))
         .route("/apps/{app}/deliveries", get(deliveries::list))
         .route("/apps/{app}/deliveries/{dlv}", get(deliveries::get))
         .route(

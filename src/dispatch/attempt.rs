@@ -103,6 +103,10 @@ async fn attempt(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptOu
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone())),
     );
+    if let Some(sequence) = job.event.sequence {
+        // Every format: a receiver that sees 7 after 5 knows it missed 6.
+        headers.push(("herald-sequence".to_owned(), sequence.to_string()));
+    }
     let logged = redacted(&headers, format.secret_headers());
     let timeout = Duration::from_millis(ep.timeout_ms as u64);
     let resp = dispatcher

@@ -61,6 +61,7 @@ pub async fn announce(
         idempotency_key: None,
         metadata: None,
         ordering_key: None,
+        sequence: None,
         created_at: now,
     };
     let lease = dispatcher.map_or_else(Lease::none, Dispatcher::lease);

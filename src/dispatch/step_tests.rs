@@ -77,6 +77,7 @@ fn event(app: &AppId) -> Event {
         idempotency_key: None,
         metadata: None,
         ordering_key: None,
+        sequence: None,
         created_at: Utc::now(),
     }
 }

@@ -203,6 +203,9 @@ pub struct Event {
     pub metadata: Option<serde_json::Value>,
     /// Overrides the `room_id` label as the key of per-room ordering.
     pub ordering_key: Option<OrderingKey>,
+    /// The event's place among its room's events (1, 2, 3, ... per app and room, without
+    /// gaps, in commit order), given when it is stored; `null` for an event with no room.
+    pub sequence: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 

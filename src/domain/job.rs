@@ -104,6 +104,7 @@ impl Job {
             idempotency_key: None,
             metadata: None,
             ordering_key: ordering_key.map(|k| OrderingKey(k.to_owned())),
+            sequence: None,
             created_at: now,
         };
         Job {

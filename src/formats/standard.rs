@@ -28,6 +28,9 @@ struct Body<'a> {
     event_type: &'a str,
     timestamp: String,
     data: &'a EventData,
+    /// The event's place in its room (see `Event::sequence`); absent without a room.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sequence: Option<i64>,
 }
 
 fn key_bytes(secret: &str) -> Result<Vec<u8>, VerifyError> {
@@ -57,6 +60,7 @@ impl Format for Standard {
                 .occurred_at
                 .to_rfc3339_opts(SecondsFormat::AutoSi, true),
             data: &out.event.data,
+            sequence: out.event.sequence,
         };
         let body = serde_json::to_vec(&body).map_err(|e| RenderError::Data(e.to_string()))?;
         let ts = out.now.timestamp();

@@ -81,6 +81,7 @@ pub fn to_event(app: &App, body: &[u8]) -> Result<Event, FieldError> {
         idempotency_key: id.map(|k| IdempotencyKey::parse("id", &k)).transpose()?,
         metadata: None,
         ordering_key: None,
+        sequence: None,
         created_at: now,
     })
 }

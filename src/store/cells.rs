@@ -49,6 +49,7 @@ pub const EVENTS: Table = Table {
         "created_at",
         "metadata",
         "ordering_key",
+        "sequence",
     ],
 };
 pub const DELIVERIES: Table = Table {

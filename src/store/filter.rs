@@ -251,10 +251,34 @@ pub fn deliveries(dialect: Dialect, app: &AppId, q: &DeliveryQuery) -> (String, 
     f.page(&q.page)
 }
 
+/// A room's events in sequence order, those after `after` (the catch-up route), `limit` of
+/// them; served by `events_sequence`.
+pub fn room_events(
+    dialect: Dialect,
+    app: &AppId,
+    room: &str,
+    after: i64,
+    limit: u32,
+) -> (String, Vec<String>) {
+    let (p, int) = match dialect {
+        Dialect::Sqlite => ("?", ""),
+        Dialect::Postgres => ("$", "::bigint"),
+    };
+    let tail = format!(
+        " FROM events e WHERE e.app_id = {p}1 AND e.sequence_key = {p}2 \
+         AND e.sequence > {p}3{int} ORDER BY e.sequence LIMIT {limit}"
+    );
+    (
+        tail,
+        vec![app.as_str().to_owned(), room.to_owned(), after.to_string()],
+    )
+}
+
 /// What an app owns, deleted with it (attempts first, through their deliveries), with the
 /// column naming the app in each.
-pub const APP_OWNED: [(&str, &str); 6] = [
+pub const APP_OWNED: [(&str, &str); 7] = [
     ("event_labels", "app"),
+    ("sequences", "app"),
     ("deliveries", "app_id"),
     ("events", "app_id"),
     ("endpoints", "app_id"),

@@ -78,6 +78,14 @@ pub struct EventQuery {
     pub page: Page,
 }
 
+/// A page of one room's events in sequence order: `limit` of them after sequence `after`.
+#[derive(Debug, Clone)]
+pub struct RoomPage {
+    pub room: String,
+    pub after: i64,
+    pub limit: u32,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryQuery {
     pub endpoint: Option<EndpointId>,

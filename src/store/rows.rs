@@ -60,6 +60,7 @@ pub fn event_at<C: Cells>(row: &C, at: usize) -> Result<Event, C::Error> {
         created_at: r.time(7)?,
         metadata: r.opt_json(8)?,
         ordering_key: r.opt_text(9)?.map(OrderingKey::from_trusted),
+        sequence: r.opt_count(10)?,
     })
 }
 

@@ -15,7 +15,7 @@ use super::seal::Sealer;
 use super::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
     EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
-    Recovery, Resend, Store, StoreResult, Tenants,
+    Recovery, Resend, RoomPage, Store, StoreResult, Tenants,
 };
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, EndpointSecret, Event,
@@ -145,6 +145,9 @@ impl EventLog for Sealed {
     }
     async fn list_events(&self, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
         self.inner.list_events(app, q).await
+    }
+    async fn room_events(&self, app: &AppId, room: &RoomPage) -> StoreResult<Vec<Event>> {
+        self.inner.room_events(app, room).await
     }
     async fn list_deliveries(&self, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>> {
         self.inner.list_deliveries(app, q).await

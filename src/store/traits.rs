@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive,
     HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged, Recovery, Resend,
-    StoreResult,
+    RoomPage, StoreResult,
 };
 #[cfg(doc)]
 use crate::domain::Health;
@@ -67,6 +67,8 @@ pub trait EventLog: Send + Sync {
     async fn publish(&self, events: Vec<Event>, lease: &Lease) -> StoreResult<Vec<Published>>;
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>>;
     async fn list_events(&self, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>>;
+    /// A room's events by sequence, for receivers healing their gaps.
+    async fn room_events(&self, app: &AppId, room: &RoomPage) -> StoreResult<Vec<Event>>;
 
     async fn list_deliveries(&self, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>>;
     async fn get_delivery(

@@ -27,6 +27,7 @@ mod recovery;
 mod retention;
 mod rooms;
 mod secrets;
+mod sequences;
 mod stops;
 mod storage;
 mod store;

@@ -76,6 +76,7 @@ pub fn event(app: &App, kind: &str, labels: &[(&str, &str)]) -> Event {
         idempotency_key: None,
         metadata: None,
         ordering_key: None,
+        sequence: None,
         created_at: Utc::now(),
     }
 }

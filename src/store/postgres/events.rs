@@ -9,7 +9,7 @@ use super::rows::{self, event_cols, fetch_filtered};
 use super::tenants::enabled_endpoints;
 use crate::domain::{fan_out, AppId, Endpoint, Event, EventId, IdempotencyKey, OrderingKey};
 use crate::store::filter::{self, Dialect};
-use crate::store::{to_ms, EventQuery, Job, Lease, LeasePlanner, Published, StoreResult};
+use crate::store::{to_ms, EventQuery, Job, Lease, LeasePlanner, Published, RoomPage, StoreResult};
 
 pub(super) async fn find_by_key(
     c: &mut PgConnection,
@@ -127,7 +127,8 @@ pub async fn publish(
             out.push(Published::duplicate(original));
             continue;
         }
-        let event = Arc::new(event);
+        let numbers = super::sequences::number(&mut tx, &[&event]).await?;
+        let event = Arc::new(super::sequences::stamped(&event, &numbers));
         let (jobs, leased) =
             insert_deliveries(&mut tx, &event, &endpoints, &mut plan, owner).await?;
         super::labels::insert(&mut tx, &LabelRows::of([event.as_ref()])).await?;
@@ -163,7 +164,18 @@ pub async fn get_event(pool: &PgPool, app: &AppId, id: &EventId) -> StoreResult<
 }
 
 pub async fn list_events(pool: &PgPool, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
-    let (tail, params) = filter::events(Dialect::Postgres, app, q);
+    select_events(pool, filter::events(Dialect::Postgres, app, q)).await
+}
+
+pub async fn room_events(pool: &PgPool, app: &AppId, room: &RoomPage) -> StoreResult<Vec<Event>> {
+    let q = filter::room_events(Dialect::Postgres, app, &room.room, room.after, room.limit);
+    select_events(pool, q).await
+}
+
+async fn select_events(
+    pool: &PgPool,
+    (tail, params): (String, Vec<String>),
+) -> StoreResult<Vec<Event>> {
     let sql = format!("SELECT {}{tail}", event_cols("e"));
     Ok(fetch_filtered(pool, &sql, params, rows::event).await?)
 }

@@ -18,6 +18,7 @@ mod outcomes;
 mod publisher;
 mod purge;
 mod rows;
+mod sequences;
 mod store_impl;
 mod tenants;
 
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0002_claim_per_endpoint.sql"),
     include_str!("../migrations/postgres/0003_health.sql"),
     include_str!("../migrations/postgres/0004_list_indexes.sql"),
+    include_str!("../migrations/postgres/0005_sequences.sql"),
 ];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";

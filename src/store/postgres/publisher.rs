@@ -12,11 +12,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::batch::insert_all;
 use super::events::{self, find_by_key};
+use super::sequences;
 use super::tenants::enabled_endpoints;
 use crate::domain::{fan_out, AppId, Endpoint, Event};
 use crate::store::{Job, Lease, Published, StoreError, StoreResult};
@@ -142,17 +143,30 @@ async fn write(
     }
     let (mut planned, rows, notify) = plan(group, &endpoints, owner);
     let all: Vec<&Event> = group.iter().flat_map(|r| &r.events).collect();
-    let inserted = insert_all(&mut c, &all, &rows).await?;
+    let (inserted, numbers) = if all.iter().any(|e| e.order_key().is_some()) {
+        // Numbering rooms takes a second statement, in the same transaction.
+        let mut tx = c.begin().await?;
+        let written = write_rows(&mut tx, &all, &rows, notify).await?;
+        tx.commit().await?;
+        written
+    } else {
+        write_rows(&mut c, &all, &rows, notify).await?
+    };
+    for p in planned.iter_mut().flatten() {
+        if numbers.contains_key(p.event.id.as_str()) {
+            let event = Arc::new(sequences::stamped(&p.event, &numbers));
+            for job in &mut p.jobs {
+                job.event = Arc::clone(&event);
+            }
+            p.event = event;
+        }
+    }
     for job in planned.iter_mut().flatten().flat_map(|p| &mut p.jobs) {
         job.seq = inserted
             .get(job.delivery_id.as_str())
             .copied()
             .flatten()
             .unwrap_or_default();
-    }
-    if notify {
-        // Deliveries left for any process to claim (this one's window was full).
-        let _ = super::notify_work(&mut c).await;
     }
     let mut answers = Vec::with_capacity(group.len());
     for (r, mut out) in group.iter().zip(planned) {
@@ -163,6 +177,31 @@ async fn write(
         );
     }
     Ok(answers)
+}
+
+/// Room numbers by event id: their sequence and creation time.
+type Numbers = HashMap<String, (i64, chrono::DateTime<chrono::Utc>)>;
+
+/// The group's statement, then the numbering of the rooms of the events it wrote, then the
+/// notice to other processes when deliveries were left for them to claim (this one's window
+/// was full).
+async fn write_rows(
+    c: &mut PgConnection,
+    all: &[&Event],
+    rows: &[(Job, Option<&str>)],
+    notify: bool,
+) -> StoreResult<(HashMap<String, Option<i64>>, Numbers)> {
+    let inserted = insert_all(c, all, rows).await?;
+    let written: Vec<&Event> = all
+        .iter()
+        .copied()
+        .filter(|e| inserted.contains_key(e.id.as_str()))
+        .collect();
+    let numbers = sequences::number(c, &written).await?;
+    if notify {
+        let _ = super::notify_work(c).await;
+    }
+    Ok((inserted, numbers))
 }
 
 /// Every event's deliveries, as if it were new (the statement drops those of events that an

@@ -12,7 +12,7 @@ use crate::domain::{
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
     EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
-    Recovery, Resend, StoreError, StoreResult, Tenants,
+    Recovery, Resend, RoomPage, StoreError, StoreResult, Tenants,
 };
 
 #[async_trait]
@@ -115,6 +115,9 @@ impl EventLog for PgStore {
     }
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
         events::get_event(&self.pool, app, id).await
+    }
+    async fn room_events(&self, app: &AppId, room: &RoomPage) -> StoreResult<Vec<Event>> {
+        events::room_events(&self.pool, app, room).await
     }
     async fn list_events(&self, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
         events::list_events(&self.pool, app, q).await

@@ -9,7 +9,7 @@ use super::fanout::FanoutCache;
 use super::rows::{self, EVENT_COLS};
 use crate::domain::{fan_out, AppId, Event, EventId, IdempotencyKey, OrderingKey};
 use crate::store::filter::{self, Dialect};
-use crate::store::{to_ms, EventQuery, Job, Lease, Published, StoreResult};
+use crate::store::{from_ms, to_ms, EventQuery, Job, Lease, Published, RoomPage, StoreResult};
 
 fn find_by_key(c: &Connection, app: &AppId, key: &IdempotencyKey) -> StoreResult<Option<Event>> {
     let sql = format!("SELECT {EVENT_COLS} FROM events WHERE app_id = ?1 AND idempotency_key = ?2");
@@ -18,9 +18,32 @@ fn find_by_key(c: &Connection, app: &AppId, key: &IdempotencyKey) -> StoreResult
         .optional()?)
 }
 
+/// Gives an event with a room its room's next sequence, and a creation time no earlier than
+/// the room's last event's, so that a room's order by time is its order by sequence. The
+/// writer is the only one, so the order of its writes is the commit order.
+fn sequence(c: &Connection, e: &mut Event) -> StoreResult<()> {
+    let Some(key) = e.order_key() else {
+        return Ok(());
+    };
+    let (last, at): (i64, i64) = c
+        .prepare_cached(
+            "INSERT INTO sequences (app, key, last, last_at) VALUES (?1, ?2, 1, ?3) \
+             ON CONFLICT (app, key) DO UPDATE SET last = last + 1, \
+             last_at = max(last_at, excluded.last_at) RETURNING last, last_at",
+        )?
+        .query_row(
+            params![e.app_id.as_str(), key.as_str(), to_ms(e.created_at)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+    e.sequence = Some(last);
+    e.created_at = from_ms(at);
+    Ok(())
+}
+
 fn insert_event(c: &Connection, e: &Event) -> StoreResult<()> {
     let sql = format!(
-        "INSERT INTO events ({EVENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        "INSERT INTO events ({EVENT_COLS}, sequence_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     );
     c.prepare_cached(&sql)?.execute(params![
         e.id.as_str(),
@@ -33,6 +56,11 @@ fn insert_event(c: &Connection, e: &Event) -> StoreResult<()> {
         to_ms(e.created_at),
         e.metadata.as_ref().map(|m| m.to_string()),
         e.ordering_key.as_ref().map(OrderingKey::as_str),
+        e.sequence,
+        e.sequence
+            .and(e.order_key())
+            .as_ref()
+            .map(OrderingKey::as_str),
     ])?;
     let mut label = c.prepare_cached(
         "INSERT INTO event_labels (app, name, value, event) VALUES (?1, ?2, ?3, ?4)",
@@ -64,8 +92,10 @@ pub fn publish(
                 continue;
             }
         }
-        insert_event(c, event)?;
-        let event = Arc::new(event.clone());
+        let mut event = event.clone();
+        sequence(c, &mut event)?;
+        insert_event(c, &event)?;
+        let event = Arc::new(event);
         let mut jobs = fan_out(&event, &endpoints);
         let leased: Vec<bool> = jobs.iter().map(|j| plan.take(&j.endpoint_id)).collect();
         insert_deliveries(c, &mut jobs, &leased, lease, owner, seq)?;
@@ -122,7 +152,17 @@ pub fn get_event(c: &Connection, app: &AppId, id: &EventId) -> StoreResult<Optio
 }
 
 pub fn list_events(c: &Connection, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
-    let (tail, params) = filter::events(Dialect::Sqlite, app, q);
+    select_events(c, filter::events(Dialect::Sqlite, app, q))
+}
+
+pub fn room_events(c: &Connection, app: &AppId, room: &RoomPage) -> StoreResult<Vec<Event>> {
+    select_events(
+        c,
+        filter::room_events(Dialect::Sqlite, app, &room.room, room.after, room.limit),
+    )
+}
+
+fn select_events(c: &Connection, (tail, params): (String, Vec<String>)) -> StoreResult<Vec<Event>> {
     let sql = format!("SELECT {EVENT_COLS}{tail}");
     let mut stmt = c.prepare(&sql)?;
     let events = stmt

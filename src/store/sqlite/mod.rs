@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0004_seq.sql"),
     include_str!("../migrations/sqlite/0005_health.sql"),
     include_str!("../migrations/sqlite/0006_list_indexes.sql"),
+    include_str!("../migrations/sqlite/0007_sequences.sql"),
 ];
 const READERS: usize = 4;
 

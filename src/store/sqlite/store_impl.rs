@@ -12,7 +12,7 @@ use crate::domain::{
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
     EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
-    Recovery, Resend, StoreResult, Tenants,
+    Recovery, Resend, RoomPage, StoreResult, Tenants,
 };
 
 #[async_trait]
@@ -139,6 +139,11 @@ impl EventLog for SqliteStore {
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
         let (app, id) = (app.clone(), id.clone());
         self.read(move |c| events::get_event(c, &app, &id)).await
+    }
+    async fn room_events(&self, app: &AppId, room: &RoomPage) -> StoreResult<Vec<Event>> {
+        let (app, room) = (app.clone(), room.clone());
+        self.read(move |c| events::room_events(c, &app, &room))
+            .await
     }
     async fn list_events(&self, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>> {
         let (app, q) = (app.clone(), q.clone());
