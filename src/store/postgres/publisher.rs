@@ -12,10 +12,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::batch::insert_all;
+use super::batch::{insert_all, Written};
 use super::events::{self, find_by_key};
 use super::sequences;
 use super::tenants::enabled_endpoints;
@@ -143,15 +143,14 @@ async fn write(
     }
     let (mut planned, rows, notify) = plan(group, &endpoints, owner);
     let all: Vec<&Event> = group.iter().flat_map(|r| &r.events).collect();
-    let (inserted, numbers) = if all.iter().any(|e| e.order_key().is_some()) {
-        // Numbering rooms takes a second statement, in the same transaction.
-        let mut tx = c.begin().await?;
-        let written = write_rows(&mut tx, &all, &rows, notify).await?;
-        tx.commit().await?;
-        written
-    } else {
-        write_rows(&mut c, &all, &rows, notify).await?
-    };
+    let Written {
+        ids: inserted,
+        numbers,
+    } = insert_all(&mut c, &all, &rows).await?;
+    if notify {
+        // Deliveries left for any process to claim (this one's window was full).
+        let _ = super::notify_work(&mut c).await;
+    }
     for p in planned.iter_mut().flatten() {
         if numbers.contains_key(p.event.id.as_str()) {
             let event = Arc::new(sequences::stamped(&p.event, &numbers));
@@ -177,31 +176,6 @@ async fn write(
         );
     }
     Ok(answers)
-}
-
-/// Room numbers by event id: their sequence and creation time.
-type Numbers = HashMap<String, (i64, chrono::DateTime<chrono::Utc>)>;
-
-/// The group's statement, then the numbering of the rooms of the events it wrote, then the
-/// notice to other processes when deliveries were left for them to claim (this one's window
-/// was full).
-async fn write_rows(
-    c: &mut PgConnection,
-    all: &[&Event],
-    rows: &[(Job, Option<&str>)],
-    notify: bool,
-) -> StoreResult<(HashMap<String, Option<i64>>, Numbers)> {
-    let inserted = insert_all(c, all, rows).await?;
-    let written: Vec<&Event> = all
-        .iter()
-        .copied()
-        .filter(|e| inserted.contains_key(e.id.as_str()))
-        .collect();
-    let numbers = sequences::number(c, &written).await?;
-    if notify {
-        let _ = super::notify_work(c).await;
-    }
-    Ok((inserted, numbers))
 }
 
 /// Every event's deliveries, as if it were new (the statement drops those of events that an

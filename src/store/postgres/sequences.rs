@@ -1,8 +1,10 @@
 //! Room sequences on PostgreSQL, where several nodes publish into the same rooms at once.
 //!
-//! The events are written first and numbered after, in the same transaction, so that an
-//! event an idempotency key turned away takes no number (a number taken and not used would
-//! be a gap). Numbering a room locks its row of `sequences` until the transaction commits:
+//! A publish group numbers its events in the statement that writes them (see `batch`).
+//! A request written alone (a group of one, or the requests of a group that failed) is
+//! written first and numbered after, here, in the same transaction: its insert may meet an
+//! idempotency key taken meanwhile, and an event so turned away must take no number (a
+//! number taken and not used would be a gap). Numbering a room locks its row of `sequences` until the transaction commits:
 //! a second transaction numbering the same room waits, so the numbers follow the commit
 //! order across nodes. Rooms are locked in a fixed order, so two groups sharing rooms do not
 //! deadlock. Each numbered event's creation time becomes the room's latest (never earlier
@@ -31,12 +33,12 @@ const NUMBER: &str = "WITH t AS (SELECT * FROM unnest($1::text[], $2::text[], $3
      UPDATE events e SET sequence = r.seq, sequence_key = r.key, created_at = r.at \
      FROM r WHERE e.id = r.id RETURNING e.id, e.sequence, e.created_at";
 
+/// Room numbers by event id: their sequence and creation time.
+pub(super) type Numbers = HashMap<String, (i64, DateTime<Utc>)>;
+
 /// Numbers the written events that have a room, in the order given; answers each one's
 /// sequence and creation time by id. Must run in the transaction that wrote them.
-pub(super) async fn number(
-    c: &mut PgConnection,
-    written: &[&Event],
-) -> StoreResult<HashMap<String, (i64, DateTime<Utc>)>> {
+pub(super) async fn number(c: &mut PgConnection, written: &[&Event]) -> StoreResult<Numbers> {
     let keyed: Vec<(&Event, String)> = written
         .iter()
         .filter_map(|e| e.order_key().map(|k| (*e, k.as_str().to_owned())))
@@ -58,7 +60,7 @@ pub(super) async fn number(
 }
 
 /// `event` with the number and time [`number`] gave it, if it got one.
-pub(super) fn stamped(event: &Event, numbers: &HashMap<String, (i64, DateTime<Utc>)>) -> Event {
+pub(super) fn stamped(event: &Event, numbers: &Numbers) -> Event {
     let mut event = event.clone();
     if let Some((seq, at)) = numbers.get(event.id.as_str()) {
         event.sequence = Some(*seq);
