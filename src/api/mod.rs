@@ -85,6 +85,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Rooms and bots: catch-up and ledgers.
+fn rooms_routes() -> Router<AppState> {
+    Router::new()
+        .route("/apps/{app}/rooms", get(rooms::list))
+        .route("/apps/{app}/rooms/{room}", get(rooms::room))
+        .route("/apps/{app}/rooms/{room}/events", get(rooms::events))
+        .route("/apps/{app}/bots/{bot}", get(rooms::bot))
+}
+
 /// The `/v1` API, one route per resource and action.
 fn v1(settings: &Settings) -> Router<AppState> {
     let event_limit = DefaultBodyLimit::max(settings.max_event_bytes);
@@ -132,7 +141,7 @@ fn v1(settings: &Settings) -> Router<AppState> {
             post(events::publish_batch).layer(batch_limit),
         )
         .route("/apps/{app}/events/{evt}", get(events::get))
-        .route("/apps/{app}/rooms/{room}/events", get(rooms::events))
+        .merge(rooms_routes())
         .route("/apps/{app}/deliveries", get(deliveries::list))
         .route("/apps/{app}/deliveries/{dlv}", get(deliveries::get))
         .route(

@@ -29,7 +29,7 @@ impl Modify for BearerAuth {
         endpoints::create, endpoints::list, endpoints::get, endpoints::update, endpoints::delete,
         endpoints::secret, endpoints::rotate, endpoints::recover,
         events::publish, events::publish_batch, events::list, events::get,
-        rooms::events,
+        rooms::events, rooms::room, rooms::bot, rooms::list,
         deliveries::list, deliveries::get, deliveries::resend,
         ingest::livekit,
     ),

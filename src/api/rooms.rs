@@ -1,5 +1,6 @@
-//! Rooms as receivers see them: a room's events by sequence, so that a receiver that saw 7
-//! after 5 can fetch 6 (catch-up).
+//! Rooms and bots as receivers and support see them: a room's events by sequence, so that a
+//! receiver that saw 7 after 5 can fetch 6 (catch-up); and ledgers, per room and per bot, so
+//! that "did customer X get everything for room Y?" has one answer per endpoint.
 //!
 //! A room is the key events are numbered by: an event's `ordering_key`, else its `room_id`
 //! label. Numbers are given when an event is stored (see `store::sequence`), 1, 2, 3, ...
@@ -17,7 +18,115 @@ use super::json::QueryPairs;
 use super::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use super::AppState;
 use crate::domain::Event;
+use crate::store::ledger::{Ledger, Subject};
 use crate::store::RoomPage;
+
+/// Most rooms in one answer of the rooms list.
+const MAX_ROOMS: u32 = 100;
+
+/// The path's second segment (after the app): the room or the bot, as sent.
+fn subject_of(path: &RawPathParams, kind: &str) -> Result<String, ApiError> {
+    path.iter()
+        .nth(1)
+        .map(|(_, v)| v.to_owned())
+        .ok_or_else(|| ApiError::NotFound(kind.to_owned()))
+}
+
+/// A room's ledger.
+#[derive(Serialize, ToSchema)]
+pub struct RoomLedger {
+    pub room: String,
+    #[serde(flatten)]
+    pub ledger: Ledger,
+}
+
+/// A bot's ledger.
+#[derive(Serialize, ToSchema)]
+pub struct BotLedger {
+    pub bot: String,
+    #[serde(flatten)]
+    pub ledger: Ledger,
+}
+
+/// The rooms whose last event is the newest, each with its ledger.
+#[derive(Serialize, ToSchema)]
+pub struct RoomList {
+    pub data: Vec<RoomLedger>,
+}
+
+/// A room's ledger: its events (count, first, last, last sequence) and, per endpoint, how
+/// many of their deliveries succeeded, are pending, failed or expired; `complete` when none
+/// is pending.
+#[utoipa::path(get, path = "/v1/apps/{app}/rooms/{room}", tag = "rooms",
+    params(("app" = String, Path), ("room" = String, Path)),
+    responses((status = 200, body = RoomLedger), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn room(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    path: RawPathParams,
+) -> ApiResult<Json<RoomLedger>> {
+    let room = subject_of(&path, "room")?;
+    let ledger = state
+        .store
+        .ledger(&scoped.app.id, &Subject::Room(room.clone()))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("room".into()))?;
+    Ok(Json(RoomLedger { room, ledger }))
+}
+
+/// A bot's ledger, over the events labelled with its `bot_id`.
+#[utoipa::path(get, path = "/v1/apps/{app}/bots/{bot}", tag = "rooms",
+    params(("app" = String, Path), ("bot" = String, Path)),
+    responses((status = 200, body = BotLedger), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn bot(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    path: RawPathParams,
+) -> ApiResult<Json<BotLedger>> {
+    let bot = subject_of(&path, "bot")?;
+    let ledger = state
+        .store
+        .ledger(&scoped.app.id, &Subject::Bot(bot.clone()))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("bot".into()))?;
+    Ok(Json(BotLedger { bot, ledger }))
+}
+
+/// The rooms whose last event is the newest, newest first, `limit` of them (20, at most 100).
+#[utoipa::path(get, path = "/v1/apps/{app}/rooms", tag = "rooms",
+    params(("app" = String, Path), ("limit" = Option<u32>, Query)),
+    responses((status = 200, body = RoomList), (status = 400, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    q: QueryPairs,
+) -> ApiResult<Json<RoomList>> {
+    q.only(&["limit"])?;
+    let limit = limit_of(&q, 20, MAX_ROOMS)?;
+    let mut data = Vec::new();
+    for room in state.store.recent_rooms(&scoped.app.id, limit).await? {
+        let subject = Subject::Room(room.clone());
+        if let Some(ledger) = state.store.ledger(&scoped.app.id, &subject).await? {
+            data.push(RoomLedger { room, ledger });
+        }
+    }
+    Ok(Json(RoomList { data }))
+}
+
+/// `limit`: `default` when absent, else 1 to `max`.
+fn limit_of(q: &QueryPairs, default: u32, max: u32) -> Result<u32, ApiError> {
+    match q.get("limit") {
+        None | Some("") => Ok(default),
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| ApiError::field("limit", format!("must be an integer from 1 to {max}"))),
+    }
+}
 
 /// One page of a room's events, in sequence order.
 #[derive(Serialize, ToSchema)]
@@ -42,27 +151,14 @@ pub async fn events(
     q: QueryPairs,
 ) -> ApiResult<Json<RoomEvents>> {
     q.only(&["after_sequence", "limit"])?;
-    let room = path
-        .iter()
-        .nth(1)
-        .map(|(_, v)| v.to_owned())
-        .ok_or_else(|| ApiError::NotFound("room".into()))?;
+    let room = subject_of(&path, "room")?;
     let after = match q.get("after_sequence") {
         None | Some("") => 0,
         Some(raw) => raw.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
             ApiError::field("after_sequence", "must be a whole number, 0 or more")
         })?,
     };
-    let limit = match q.get("limit") {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ApiError::field("limit", format!("must be an integer from 1 to {MAX_LIMIT}"))
-            })?,
-    };
+    let limit = limit_of(&q, DEFAULT_LIMIT, MAX_LIMIT)?;
     let page = RoomPage {
         room,
         after,

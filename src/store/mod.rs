@@ -15,6 +15,7 @@ mod error;
 pub mod filter;
 mod health;
 mod lease;
+pub mod ledger;
 pub mod postgres;
 mod rows;
 mod seal;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::ledger::{Ledger, Subject};
 use super::seal::Sealer;
 use super::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
@@ -148,6 +149,12 @@ impl EventLog for Sealed {
     }
     async fn room_events(&self, app: &AppId, room: &RoomPage) -> StoreResult<Vec<Event>> {
         self.inner.room_events(app, room).await
+    }
+    async fn ledger(&self, app: &AppId, subject: &Subject) -> StoreResult<Option<Ledger>> {
+        self.inner.ledger(app, subject).await
+    }
+    async fn recent_rooms(&self, app: &AppId, limit: u32) -> StoreResult<Vec<String>> {
+        self.inner.recent_rooms(app, limit).await
     }
     async fn list_deliveries(&self, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>> {
         self.inner.list_deliveries(app, q).await

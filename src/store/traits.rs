@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::ledger::{Ledger, Subject};
 use super::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive,
     HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged, Recovery, Resend,
@@ -69,6 +70,10 @@ pub trait EventLog: Send + Sync {
     async fn list_events(&self, app: &AppId, q: &EventQuery) -> StoreResult<Vec<Event>>;
     /// A room's events by sequence, for receivers healing their gaps.
     async fn room_events(&self, app: &AppId, room: &RoomPage) -> StoreResult<Vec<Event>>;
+    /// A room's or a bot's ledger; `None` when it has no events.
+    async fn ledger(&self, app: &AppId, subject: &Subject) -> StoreResult<Option<Ledger>>;
+    /// The rooms whose last event is the newest, newest first.
+    async fn recent_rooms(&self, app: &AppId, limit: u32) -> StoreResult<Vec<String>>;
 
     async fn list_deliveries(&self, app: &AppId, q: &DeliveryQuery) -> StoreResult<Vec<Delivery>>;
     async fn get_delivery(

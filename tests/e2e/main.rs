@@ -18,6 +18,7 @@ mod hostile;
 mod hygiene;
 mod isolation;
 mod layout;
+mod ledgers;
 mod pg_restart;
 mod publish;
 mod ratelimit;

@@ -14,6 +14,7 @@ mod events;
 mod health;
 mod labels;
 mod leases;
+mod ledger;
 mod outcomes;
 mod publisher;
 mod purge;
@@ -37,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0003_health.sql"),
     include_str!("../migrations/postgres/0004_list_indexes.sql"),
     include_str!("../migrations/postgres/0005_sequences.sql"),
+    include_str!("../migrations/postgres/0006_recent_rooms.sql"),
 ];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{deliveries, events, health, leases, purge, tenants, PgStore};
+use super::{deliveries, events, health, leases, ledger, purge, tenants, PgStore};
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
+use crate::store::ledger::{Ledger, Subject};
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
     EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
@@ -115,6 +116,12 @@ impl EventLog for PgStore {
     }
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
         events::get_event(&self.pool, app, id).await
+    }
+    async fn ledger(&self, app: &AppId, subject: &Subject) -> StoreResult<Option<Ledger>> {
+        ledger::ledger(&self.pool, app, subject).await
+    }
+    async fn recent_rooms(&self, app: &AppId, limit: u32) -> StoreResult<Vec<String>> {
+        ledger::recent_rooms(&self.pool, app, limit).await
     }
     async fn room_events(&self, app: &AppId, room: &RoomPage) -> StoreResult<Vec<Event>> {
         events::room_events(&self.pool, app, room).await

@@ -12,6 +12,7 @@ mod deliveries;
 mod events;
 mod fanout;
 mod health;
+mod ledger;
 mod purge;
 mod rows;
 mod store_impl;
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0005_health.sql"),
     include_str!("../migrations/sqlite/0006_list_indexes.sql"),
     include_str!("../migrations/sqlite/0007_sequences.sql"),
+    include_str!("../migrations/sqlite/0008_recent_rooms.sql"),
 ];
 const READERS: usize = 4;
 

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{claims, deliveries, events, health, purge, tenants, SqliteStore};
+use super::{claims, deliveries, events, health, ledger, purge, tenants, SqliteStore};
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
+use crate::store::ledger::{Ledger, Subject};
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
     EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
@@ -139,6 +140,15 @@ impl EventLog for SqliteStore {
     async fn get_event(&self, app: &AppId, id: &EventId) -> StoreResult<Option<Event>> {
         let (app, id) = (app.clone(), id.clone());
         self.read(move |c| events::get_event(c, &app, &id)).await
+    }
+    async fn ledger(&self, app: &AppId, subject: &Subject) -> StoreResult<Option<Ledger>> {
+        let (app, subject) = (app.clone(), subject.clone());
+        self.read(move |c| ledger::ledger(c, &app, &subject)).await
+    }
+    async fn recent_rooms(&self, app: &AppId, limit: u32) -> StoreResult<Vec<String>> {
+        let app = app.clone();
+        self.read(move |c| ledger::recent_rooms(c, &app, limit))
+            .await
     }
     async fn room_events(&self, app: &AppId, room: &RoomPage) -> StoreResult<Vec<Event>> {
         let (app, room) = (app.clone(), room.clone());
