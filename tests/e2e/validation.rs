@@ -160,6 +160,30 @@ async fn bad_input_gets_problem_json_and_writes_nothing() {
             422,
             Some("until"),
         ),
+        // The catch-up route's cursor is a sequence, 0 or more; the rooms list's limit is 1 to 100.
+        (
+            "GET",
+            format!("/v1/apps/{app}/rooms/r1/events?after_sequence=-1"),
+            None,
+            422,
+            Some("after_sequence"),
+        ),
+        (
+            "GET",
+            format!("/v1/apps/{app}/rooms/r1/events?after_sequence=evt_{unknown}"),
+            None,
+            422,
+            Some("after_sequence"),
+        ),
+        (
+            "GET",
+            format!("/v1/apps/{app}/rooms?limit=101"),
+            None,
+            422,
+            Some("limit"),
+        ),
+        ("GET", format!("/v1/apps/{app}/rooms/r1"), None, 404, None),
+        ("GET", format!("/v1/apps/{app}/bots/b1"), None, 404, None),
         // A cursor that is not an id of the listed kind names `after`, rather than
         // silently answering the first page.
         (
