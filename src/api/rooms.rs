@@ -32,6 +32,20 @@ fn subject_of(path: &RawPathParams, kind: &str) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::NotFound(kind.to_owned()))
 }
 
+/// The subject's ledger, or a 404 naming `kind` when it has no events.
+async fn ledger_of(
+    state: &AppState,
+    scoped: &Scoped,
+    subject: Subject,
+    kind: &str,
+) -> ApiResult<Ledger> {
+    state
+        .store
+        .ledger(&scoped.app.id, &subject)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(kind.to_owned()))
+}
+
 /// A room's ledger.
 #[derive(Serialize, ToSchema)]
 pub struct RoomLedger {
@@ -67,11 +81,7 @@ pub async fn room(
     path: RawPathParams,
 ) -> ApiResult<Json<RoomLedger>> {
     let room = subject_of(&path, "room")?;
-    let ledger = state
-        .store
-        .ledger(&scoped.app.id, &Subject::Room(room.clone()))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("room".into()))?;
+    let ledger = ledger_of(&state, &scoped, Subject::Room(room.clone()), "room").await?;
     Ok(Json(RoomLedger { room, ledger }))
 }
 
@@ -86,11 +96,7 @@ pub async fn bot(
     path: RawPathParams,
 ) -> ApiResult<Json<BotLedger>> {
     let bot = subject_of(&path, "bot")?;
-    let ledger = state
-        .store
-        .ledger(&scoped.app.id, &Subject::Bot(bot.clone()))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("bot".into()))?;
+    let ledger = ledger_of(&state, &scoped, Subject::Bot(bot.clone()), "bot").await?;
     Ok(Json(BotLedger { bot, ledger }))
 }
 
