@@ -16,6 +16,22 @@ fn line<'a>(ledger: &'a Value, endpoint: &str) -> &'a Value {
         .unwrap_or(&Value::Null)
 }
 
+/// Room r1's ledger, once `done` holds of it (within a minute).
+async fn until(herald: &Herald, app: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (s, _, room) = herald
+            .call("GET", &format!("/v1/apps/{app}/rooms/r1"), None)
+            .await;
+        assert_eq!(s, 200, "{room}");
+        if done(&room) {
+            return room;
+        }
+        assert!(Instant::now() < deadline, "never so: {room}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_room_ledger_is_complete_only_once_a_failing_endpoint_recovers() {
     let dir = TempDir::new("ledgers");
@@ -43,10 +59,8 @@ async fn a_room_ledger_is_complete_only_once_a_failing_endpoint_recovers() {
     good.wait_count(5, Duration::from_secs(20)).await;
     bad.wait_count(5, Duration::from_secs(20)).await;
 
-    let (s, _, room) = herald
-        .call("GET", &format!("/v1/apps/{app}/rooms/r1"), None)
-        .await;
-    assert_eq!(s, 200, "{room}");
+    // A receipt comes before its outcome is written: wait for the healthy endpoint's line.
+    let room = until(&herald, &app, |room| line(room, &ok_ep)["delivered"] == 5).await;
     assert_eq!(
         (&room["room"], &room["events"], &room["last_sequence"]),
         (&json!("r1"), &json!(5), &json!(5))
@@ -83,17 +97,7 @@ async fn a_room_ledger_is_complete_only_once_a_failing_endpoint_recovers() {
 
     // The endpoint recovers; its retries land and the room is complete.
     bad.set_default(Reply::Status(200));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let room = loop {
-        let (_, _, room) = herald
-            .call("GET", &format!("/v1/apps/{app}/rooms/r1"), None)
-            .await;
-        if room["complete"] == true {
-            break room;
-        }
-        assert!(Instant::now() < deadline, "never complete: {room}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let room = until(&herald, &app, |room| room["complete"] == true).await;
     assert_eq!(line(&room, &bad_ep)["delivered"], 5, "{room}");
     let (_, _, rooms) = herald
         .call("GET", &format!("/v1/apps/{app}/rooms"), None)
