@@ -10,7 +10,7 @@ use super::event_types::check_known;
 use super::AppState;
 use crate::domain::endpoint::Subscription;
 use crate::domain::{
-    App, Endpoint, EndpointId, EndpointSecret, FieldError, FormatKind, LabelFilter,
+    App, Endpoint, EndpointId, EndpointSecret, FieldError, FormatKind, LabelFilter, Signing,
 };
 use crate::formats::{format_for, Defaults};
 
@@ -46,8 +46,7 @@ pub async fn new_endpoint(
     let (subscription, named) = parse_events(&events)
         .map_err(|e| errors.push(e))
         .unwrap_or((Subscription::Types(Default::default()), Vec::new()));
-    let secret = input
-        .parse_secret(format)
+    let secret = input_secret(&input, format, None)
         .map_err(|e| errors.push(e))
         .ok()
         .flatten();
@@ -65,6 +64,38 @@ pub async fn new_endpoint(
     }
     check_known(state, app, "events", &named).await?;
     Ok(ep)
+}
+
+/// The secret a request asks for: the one it gives (`secret`, or `authorization_header` on
+/// `digitalsamba`), else a fresh one of the `signing` it names, else of `keep` (a rotation keeps
+/// the scheme it had); `None` when the request says nothing.
+pub fn input_secret(
+    input: &EndpointInput,
+    format: FormatKind,
+    keep: Option<Signing>,
+) -> Result<Option<EndpointSecret>, FieldError> {
+    if let Some(h) = &input.authorization_header {
+        if format != FormatKind::Digitalsamba {
+            return Err(FieldError::new(
+                "authorization_header",
+                "applies to digitalsamba endpoints only; use `secret`",
+            ));
+        }
+        return EndpointSecret::parse("authorization_header", format, h).map(Some);
+    }
+    let given = input
+        .secret
+        .as_deref()
+        .map(|s| EndpointSecret::parse("secret", format, s))
+        .transpose()?;
+    match (given, input.signing.or(keep)) {
+        (Some(s), Some(want)) if input.signing.is_some() && s.signing() != want => Err(
+            FieldError::new("signing", "does not match the scheme of the given `secret`"),
+        ),
+        (Some(s), _) => Ok(Some(s)),
+        (None, Some(want)) => want.generate("signing", format).map(Some),
+        (None, None) => Ok(None),
+    }
 }
 
 /// A new endpoint of `app` in `format` with every setting at its default (and no URL yet).
@@ -120,9 +151,14 @@ pub async fn patched(
             ));
         }
     }
-    match input.parse_secret(ep.format) {
+    match input_secret(&input, ep.format, None) {
         Ok(Some(_)) if !allow_secret => {
-            errors.push(FieldError::new("secret", "use POST .../secret/rotate"))
+            let field = if input.signing.is_some() {
+                "signing"
+            } else {
+                "secret"
+            };
+            errors.push(FieldError::new(field, "use POST .../secret/rotate"))
         }
         Ok(Some(secret)) => ep.secret = secret,
         Ok(None) => {}

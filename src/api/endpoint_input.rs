@@ -13,8 +13,8 @@ use super::error::ApiError;
 use crate::domain::endpoint::{Ordering, Subscription};
 use crate::domain::ssrf::DestinationPolicy;
 use crate::domain::{
-    Endpoint, EndpointSecret, EndpointUrl, EventTypeName, FieldError, FormatKind, LabelFilter,
-    Labels, RetrySchedule,
+    Endpoint, EndpointUrl, EventTypeName, FieldError, FormatKind, LabelFilter, Labels,
+    RetrySchedule, Signing,
 };
 use crate::formats::format_for;
 
@@ -67,6 +67,9 @@ pub struct EndpointInput {
     /// `plugnmeet` it is the API secret, for `sendbird` the API token, for `digitalsamba` the
     /// bearer token (also accepted as `authorization_header`).
     pub secret: Option<String>,
+    /// `standard`: `hmac` (`v1`, the default) or `ed25519` (`v1a`, a generated `whsk_` key
+    /// whose `whpk_` public key the endpoint shows). Follows `secret` when that is given.
+    pub signing: Option<Signing>,
     /// `digitalsamba`: the bearer token sent in `Authorization` (same as `secret`).
     pub authorization_header: Option<String>,
     /// `livekit`, `plugnmeet`: the API key that issues the JWT (generated when omitted).
@@ -246,22 +249,6 @@ impl EndpointInput {
                 Err(FieldError::new("metadata", "must be a JSON object"))
             });
         }
-    }
-
-    pub fn parse_secret(&self, format: FormatKind) -> Result<Option<EndpointSecret>, FieldError> {
-        if let Some(h) = &self.authorization_header {
-            if format != FormatKind::Digitalsamba {
-                return Err(FieldError::new(
-                    "authorization_header",
-                    "applies to digitalsamba endpoints only; use `secret`",
-                ));
-            }
-            return EndpointSecret::parse("authorization_header", format, h).map(Some);
-        }
-        self.secret
-            .as_deref()
-            .map(|s| EndpointSecret::parse("secret", format, s))
-            .transpose()
     }
 }
 

@@ -18,7 +18,7 @@ use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
 use crate::dispatch::announce;
-use crate::domain::{App, Endpoint, EndpointId, EndpointSecret, Health};
+use crate::domain::{App, Endpoint, EndpointId, EndpointSecret, Health, Signing};
 use crate::store::{Changed, HealthChange, Recovery};
 
 #[derive(Deserialize, ToSchema)]
@@ -52,6 +52,8 @@ pub struct EndpointWithSecret {
 #[derive(Serialize, ToSchema)]
 pub struct SecretView {
     pub secret: String,
+    /// `standard` endpoints signing with ed25519: the `whpk_` key receivers verify with.
+    pub public_key: Option<String>,
     /// Until when the previous secret still signs, during a rotation.
     pub previous_valid_until: Option<DateTime<Utc>>,
 }
@@ -63,6 +65,9 @@ pub struct RotateSecret {
     pub grace_period_s: Option<i64>,
     /// The new secret; generated when omitted.
     pub secret: Option<String>,
+    /// `standard`: the scheme of the generated secret (`hmac` or `ed25519`); the current
+    /// one's when omitted. Both sign during the grace period, so receivers can move over.
+    pub signing: Option<Signing>,
 }
 
 /// The app's endpoint the path names.
@@ -206,6 +211,7 @@ pub async fn secret(
         .filter(|t| *t > Utc::now());
     Ok(Json(SecretView {
         secret: ep.secret.expose().to_owned(),
+        public_key: ep.secret.public_key(),
         previous_valid_until,
     }))
 }
@@ -229,10 +235,13 @@ pub async fn rotate(
             "must be between 0 and 604800",
         ));
     }
-    let new = match &req.secret {
-        Some(s) => EndpointSecret::parse("secret", ep.format, s)?,
-        None => EndpointSecret::generate(ep.format),
+    let input = EndpointInput {
+        secret: req.secret,
+        signing: req.signing,
+        ..Default::default()
     };
+    let new = endpoint_build::input_secret(&input, ep.format, Some(ep.secret.signing()))?
+        .unwrap_or_else(|| EndpointSecret::generate(ep.format));
     let until = Utc::now() + chrono::Duration::seconds(grace);
     let old = std::mem::replace(&mut ep.secret, new);
     ep.previous_secret = (grace > 0).then_some((old, until));
@@ -242,6 +251,7 @@ pub async fn rotate(
     let previous_valid_until = ep.previous_secret.as_ref().map(|(_, t)| *t);
     Ok(Json(SecretView {
         secret: ep.secret.expose().to_owned(),
+        public_key: ep.secret.public_key(),
         previous_valid_until,
     }))
 }

@@ -22,7 +22,8 @@ pub struct ListenArgs {
     /// Wire format to verify: standard, digitalsamba, attendee, livekit, plugnmeet, sendbird.
     #[arg(long, default_value = "standard")]
     pub format: String,
-    /// The endpoint's secret; without it signatures are shown but not checked.
+    /// The endpoint's secret (a `whpk_` public key for ed25519); without it signatures are
+    /// shown but not checked.
     #[arg(long, env = "HERALD_LISTEN_SECRET")]
     pub secret: Option<String>,
     /// `livekit`, `plugnmeet`: the API key the token must be issued by.

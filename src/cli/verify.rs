@@ -18,7 +18,8 @@ pub struct VerifyArgs {
     /// standard, digitalsamba, attendee, livekit, plugnmeet or sendbird.
     #[arg(long)]
     pub format: String,
-    /// The endpoint's secret (API secret, API token or bearer token, by format).
+    /// The endpoint's secret (API secret, API token or bearer token, by format); for a
+    /// `standard` endpoint signing with ed25519, its `whpk_` public key.
     #[arg(long, env = "HERALD_VERIFY_SECRET")]
     pub secret: String,
     /// livekit, plugnmeet: the API key the token must be issued by.

@@ -140,8 +140,8 @@ pub enum Ordering {
     PerRoom,
 }
 
-/// A subscriber. The secret is held here but never serialised with it: it is shown on create,
-/// on rotation and through the explicit secret read only.
+/// A subscriber. The secret is held here but never serialised with it (an ed25519 key shows its
+/// public half): it is shown on create, on rotation and through the explicit secret read only.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Endpoint {
     pub id: EndpointId,
@@ -180,7 +180,10 @@ pub struct Endpoint {
     pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    #[serde(skip)]
+    /// Only the public half is shown: `public_key`, the `whpk_` key of a `standard` endpoint
+    /// signing with ed25519 (absent for HMAC secrets, which are never shown here).
+    #[serde(rename = "public_key", serialize_with = "super::secret::public_half")]
+    #[schema(value_type = Option<String>)]
     pub secret: EndpointSecret,
     /// The key that signed before the last rotation, and until when it still signs.
     #[serde(skip)]

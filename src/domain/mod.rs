@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod delivery;
+pub mod ed25519;
 pub mod endpoint;
 pub mod event;
 pub mod health;
@@ -24,7 +25,7 @@ pub use health::{Attempted, BreakerPolicy, BreakerState, Gate, Health};
 pub use ids::{AppId, AttemptId, DeliveryId, EndpointId, EventId, IdError, KeyId, PrefixedId};
 pub use job::{fan_out, Job, OrderingKey};
 pub use retry::RetrySchedule;
-pub use secret::EndpointSecret;
+pub use secret::{EndpointSecret, Signing};
 
 /// A field-level validation failure: which field, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,34 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use rand::RngCore;
 
+use super::ed25519;
 use super::{FieldError, FormatKind};
+
+/// How a `standard` endpoint signs: `v1` HMAC-SHA256 with a `whsec_` secret, or `v1a` ed25519
+/// with a `whsk_` key whose public half receivers hold. Every other format signs its own way.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Signing {
+    Hmac,
+    Ed25519,
+}
+
+impl Signing {
+    /// A fresh secret of this scheme for `format`; ed25519 is refused on any format but
+    /// `standard`.
+    pub fn generate(self, field: &str, format: FormatKind) -> Result<EndpointSecret, FieldError> {
+        match (self, format) {
+            (Self::Hmac, _) => Ok(EndpointSecret::generate(format)),
+            (Self::Ed25519, FormatKind::Standard) => Ok(EndpointSecret::generate_ed25519()),
+            (Self::Ed25519, _) => Err(FieldError::new(
+                field,
+                "ed25519 applies to standard endpoints only",
+            )),
+        }
+    }
+}
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct EndpointSecret(String);
@@ -50,10 +77,16 @@ impl EndpointSecret {
     /// Checks a caller-supplied secret against what the format can sign with.
     pub fn parse(field: &str, format: FormatKind, raw: &str) -> Result<Self, FieldError> {
         match format {
+            FormatKind::Standard if raw.starts_with(ed25519::SECRET_PREFIX) => {
+                ed25519::signing_key(raw).map_err(|e| FieldError::new(field, e))?;
+            }
             FormatKind::Standard => {
-                let key = raw
-                    .strip_prefix("whsec_")
-                    .ok_or_else(|| FieldError::new(field, "must start with 'whsec_'"))?;
+                let key = raw.strip_prefix("whsec_").ok_or_else(|| {
+                    FieldError::new(
+                        field,
+                        "must start with 'whsec_' (HMAC) or 'whsk_' (ed25519)",
+                    )
+                })?;
                 let bytes = B64
                     .decode(key)
                     .map_err(|_| FieldError::new(field, "must be 'whsec_' followed by base64"))?;
@@ -89,6 +122,25 @@ impl EndpointSecret {
         Ok(Self(raw.to_owned()))
     }
 
+    /// A fresh `whsk_` key: a `standard` endpoint that signs with ed25519 (`v1a`).
+    pub fn generate_ed25519() -> Self {
+        Self(ed25519::generate())
+    }
+
+    /// The signature scheme this secret signs with.
+    pub fn signing(&self) -> Signing {
+        match self.0.starts_with(ed25519::SECRET_PREFIX) {
+            true => Signing::Ed25519,
+            false => Signing::Hmac,
+        }
+    }
+
+    /// The `whpk_` key receivers verify with, for an ed25519 secret; `None` for the others,
+    /// where the secret itself verifies.
+    pub fn public_key(&self) -> Option<String> {
+        ed25519::public_key(&self.0)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -96,6 +148,11 @@ impl EndpointSecret {
     pub fn from_trusted(value: String) -> Self {
         Self(value)
     }
+}
+
+/// Serialises a secret as its public key only (`null` for secrets that have none).
+pub fn public_half<S: serde::Serializer>(secret: &EndpointSecret, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&secret.public_key(), s)
 }
 
 #[cfg(test)]
@@ -111,6 +168,21 @@ mod tests {
                 "{format:?}"
             );
         }
+    }
+
+    #[test]
+    fn standard_takes_ed25519_keys_and_shows_their_public_half() {
+        let s = EndpointSecret::generate_ed25519();
+        assert_eq!(s.signing(), Signing::Ed25519);
+        let parsed = EndpointSecret::parse("secret", FormatKind::Standard, s.expose());
+        assert_eq!(parsed.ok(), Some(s.clone()));
+        assert!(s.public_key().is_some_and(|k| k.starts_with("whpk_")));
+        let hmac = EndpointSecret::generate(FormatKind::Standard);
+        assert_eq!((hmac.signing(), hmac.public_key()), (Signing::Hmac, None));
+        assert!(Signing::Ed25519
+            .generate("signing", FormatKind::Sendbird)
+            .is_err());
+        assert!(EndpointSecret::parse("s", FormatKind::Standard, "whsk_AAAA").is_err());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! `webhook-id` is the delivery id, so it stays the same across retries and receivers can
 //! de-duplicate; the signature covers `{id}.{timestamp}.{body}` with every key that is valid
-//! at send time, so a receiver mid-rotation accepts either secret.
+//! at send time, so a receiver mid-rotation accepts either secret. A `whsec_` secret signs
+//! `v1` (HMAC-SHA256), a `whsk_` key signs `v1a` (ed25519, see [`crate::domain::ed25519`]); the
+//! scheme follows the key, so a rotation from one to the other sends both during its grace.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -15,7 +17,7 @@ use super::{
     same, Credentials, Defaults, Format, Incoming, Outgoing, RenderError, Rendered, VerifyError,
 };
 use crate::domain::endpoint::Ordering;
-use crate::domain::{EventData, RetrySchedule};
+use crate::domain::{ed25519, EventData, RetrySchedule};
 
 /// How far a `webhook-timestamp` may be from the verifier's clock.
 pub const TOLERANCE_S: i64 = 300;
@@ -39,8 +41,17 @@ fn key_bytes(secret: &str) -> Result<Vec<u8>, VerifyError> {
         .map_err(|e| VerifyError::BadSecret(format!("not base64 after 'whsec_': {e}")))
 }
 
-/// `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
+/// The `webhook-signature` entry of one secret: `v1a,...` for a `whsk_` key, else `v1,...`.
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, VerifyError> {
+    if secret.starts_with(ed25519::SECRET_PREFIX) {
+        let key = ed25519::signing_key(secret).map_err(VerifyError::BadSecret)?;
+        return Ok(ed25519::sign(&key, id, timestamp, body));
+    }
+    sign_hmac(secret, id, timestamp, body)
+}
+
+/// `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
+fn sign_hmac(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, VerifyError> {
     let mut mac = Hmac::<Sha256>::new_from_slice(&key_bytes(secret)?)
         .map_err(|e| VerifyError::BadSecret(e.to_string()))?;
     mac.update(id.as_bytes());
@@ -106,8 +117,16 @@ impl Format for Standard {
         if (now.timestamp() - ts).abs() > TOLERANCE_S {
             return Err(VerifyError::Timestamp(TOLERANCE_S));
         }
-        let expected = sign(secret, id, ts, req.body)?;
-        let found = sigs.split(' ').any(|candidate| same(candidate, &expected));
+        let found = if secret.starts_with(ed25519::SECRET_PREFIX)
+            || secret.starts_with(ed25519::PUBLIC_PREFIX)
+        {
+            let key = ed25519::verifying_key(secret).map_err(VerifyError::BadSecret)?;
+            sigs.split(' ')
+                .any(|entry| ed25519::verifies(&key, id, ts, req.body, entry))
+        } else {
+            let expected = sign_hmac(secret, id, ts, req.body)?;
+            sigs.split(' ').any(|candidate| same(candidate, &expected))
+        };
         if found {
             Ok(())
         } else {
@@ -184,5 +203,39 @@ mod tests {
         let later = now + chrono::Duration::seconds(TOLERANCE_S + 1);
         let old = Standard.verify(&ok, &creds(secret), later);
         assert_eq!(old, Err(VerifyError::Timestamp(TOLERANCE_S)));
+    }
+
+    #[test]
+    fn ed25519_keys_sign_v1a_and_verify_with_the_public_key() {
+        let secret = ed25519::generate();
+        let public = ed25519::public_key(&secret).unwrap_or_default();
+        let now = Utc::now();
+        let body = br#"{"type":"x","timestamp":"t","data":{}}"#;
+        let sig = sign(&secret, "dlv_1", now.timestamp(), body).unwrap_or_default();
+        assert!(sig.starts_with("v1a,"));
+        let headers = vec![
+            ("webhook-id".to_owned(), "dlv_1".to_owned()),
+            ("webhook-timestamp".to_owned(), now.timestamp().to_string()),
+            ("webhook-signature".to_owned(), format!("v1,bogus= {sig}")),
+        ];
+        let creds = |secret| Credentials {
+            secret,
+            api_key: None,
+        };
+        let ok = Incoming {
+            headers: &headers,
+            body,
+        };
+        assert_eq!(Standard.verify(&ok, &creds(&public), now), Ok(()));
+        assert_eq!(Standard.verify(&ok, &creds(&secret), now), Ok(()));
+        let tampered = Incoming {
+            headers: &headers,
+            body: b"{}",
+        };
+        let bad = Standard.verify(&tampered, &creds(&public), now);
+        assert_eq!(bad, Err(VerifyError::BadSignature));
+        let other = ed25519::public_key(&ed25519::generate()).unwrap_or_default();
+        let wrong = Standard.verify(&ok, &creds(&other), now);
+        assert_eq!(wrong, Err(VerifyError::BadSignature));
     }
 }

@@ -29,6 +29,7 @@ mod retention;
 mod rooms;
 mod secrets;
 mod sequences;
+mod signing;
 mod stops;
 mod storage;
 mod store;
