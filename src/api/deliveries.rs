@@ -51,7 +51,10 @@ pub async fn list(
         .get("status")
         .map(|s| {
             DeliveryStatus::parse(s).ok_or_else(|| {
-                ApiError::field("status", "must be pending, succeeded, failed or cancelled")
+                ApiError::field(
+                    "status",
+                    "must be pending, succeeded, failed, cancelled or expired",
+                )
             })
         })
         .transpose()?;

@@ -124,6 +124,7 @@ fn fresh(app: &App, format: FormatKind, defaults: Defaults) -> Endpoint {
         enabled: true,
         disabled_reason: None,
         disable_after_s: None,
+        ttl_s: None,
         health: Default::default(),
         metadata: serde_json::json!({}),
         created_at: now,

@@ -60,6 +60,9 @@ pub struct EndpointInput {
     /// Seconds failing continuously before the endpoint is disabled; `disable_after` if unset.
     #[schema(minimum = 1, maximum = 31_536_000)]
     pub disable_after_s: Option<i64>,
+    /// Seconds deliveries stay worth sending, in place of each event's own; 0 never expires.
+    #[schema(minimum = 0, maximum = 31_536_000)]
+    pub ttl_s: Option<i64>,
     pub enabled: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
@@ -196,6 +199,9 @@ impl EndpointInput {
         }
         if let Some(d) = self.disable_after_s {
             take(range("disable_after_s", d, 1, 31_536_000).map(|d| ep.disable_after_s = Some(d)));
+        }
+        if let Some(t) = self.ttl_s {
+            take(range("ttl_s", t, 0, 31_536_000).map(|t| ep.ttl_s = Some(t)));
         }
         self.apply_receiver_settings(ep, errors);
     }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
+use super::event_types::ttl;
 use crate::domain::{
     json, App, Event, EventData, EventId, EventTypeName, FieldError, IdempotencyKey, Labels,
     OrderingKey,
@@ -33,6 +34,10 @@ pub struct PublishEvent {
     /// Orders this event with others of the same key on per-room endpoints (default: the
     /// `room_id` label).
     pub ordering_key: Option<String>,
+    /// Seconds this event's deliveries stay worth sending (1 to 31,536,000), in place of its
+    /// type's `ttl_s`; after it a delivery not yet succeeded ends `expired`.
+    #[schema(minimum = 1, maximum = 31_536_000)]
+    pub ttl_s: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -108,6 +113,7 @@ pub fn parse_event(
         metadata,
         ordering_key,
         sequence: None,
+        ttl_s: req.ttl_s.map(ttl(&field("ttl_s"))).transpose()?,
         created_at: now,
     })
 }

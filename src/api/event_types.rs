@@ -11,7 +11,7 @@ use super::auth::Scoped;
 use super::error::{ApiError, ApiResult, Problem};
 use super::json::JsonBody;
 use super::AppState;
-use crate::catalog::{builtin_types, close_matches, EventType, EventTypeDef};
+use crate::catalog::{builtin_types, close_matches, default_ttl_s, EventType, EventTypeDef};
 use crate::domain::{App, EventTypeName, FieldError};
 use crate::store::CustomEventType;
 
@@ -24,6 +24,10 @@ pub struct CreateEventType {
     /// An optional JSON Schema documenting `data`.
     #[schema(value_type = Option<Object>)]
     pub schema: Option<serde_json::Value>,
+    /// Seconds a delivery of this type stays worth sending (1 to 31,536,000); never when
+    /// omitted.
+    #[schema(minimum = 1, maximum = 31_536_000)]
+    pub ttl_s: Option<i64>,
 }
 
 #[derive(serde::Serialize, ToSchema)]
@@ -46,6 +50,7 @@ pub async fn list(State(state): State<AppState>, scoped: Scoped) -> ApiResult<Js
             description: custom.description,
             source: "custom",
             schema: custom.schema,
+            ttl_s: custom.ttl_s,
         });
     }
     Ok(Json(Catalog { data }))
@@ -76,12 +81,14 @@ pub async fn create(
             return Err(ApiError::field("schema", "must be a JSON Schema object"));
         }
     }
+    let ttl_s = req.ttl_s.map(ttl("ttl_s")).transpose()?;
     let family = req.family.unwrap_or_else(|| default_family(name.as_str()));
     let def = CustomEventType {
         name,
         family,
         description: req.description.unwrap_or_default(),
         schema: req.schema,
+        ttl_s,
     };
     state.store.create_event_type(&scoped.app.id, &def).await?;
     let shown = EventType {
@@ -90,6 +97,7 @@ pub async fn create(
         description: def.description,
         source: "custom",
         schema: def.schema,
+        ttl_s: def.ttl_s,
     };
     Ok((StatusCode::CREATED, Json(shown)))
 }
@@ -104,24 +112,50 @@ fn default_family(name: &str) -> String {
 
 /// Checks that every name in `wanted` is in the app's catalog; `field` is the JSON path of
 /// the list (or of the single type), and each unknown one is named with close matches.
+/// A time to live in seconds, as the API takes it: 1 s to a year.
+pub fn ttl(field: &str) -> impl Fn(i64) -> Result<u32, ApiError> + '_ {
+    move |s| match (1..=31_536_000).contains(&s) {
+        true => Ok(s as u32),
+        false => Err(ApiError::field(
+            field,
+            "must be between 1 and 31536000 seconds",
+        )),
+    }
+}
+
+/// Refuses types outside the app's catalog, naming close matches.
 pub async fn check_known(
     state: &AppState,
     app: &App,
     field: &str,
     wanted: &[(String, EventTypeName)],
 ) -> ApiResult<()> {
+    known_types(state, app, field, wanted).await.map(|_| ())
+}
+
+/// Refuses types outside the app's catalog, and answers each wanted type's time to live
+/// (in the order of `wanted`). The store is asked only when a type is not built in.
+pub async fn known_types(
+    state: &AppState,
+    app: &App,
+    field: &str,
+    wanted: &[(String, EventTypeName)],
+) -> ApiResult<Vec<Option<u32>>> {
     let preset: Vec<&EventTypeDef> = builtin_types(app.preset).collect();
-    let unknown: Vec<_> = wanted
-        .iter()
-        .filter(|(_, name)| !preset.iter().any(|t| t.name == name.as_str()))
-        .collect();
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    let custom = state.store.list_event_types(&app.id).await?;
+    let builtin = |name: &EventTypeName| preset.iter().find(|t| t.name == name.as_str()).copied();
+    let custom = match wanted.iter().all(|(_, name)| builtin(name).is_some()) {
+        true => Vec::new(),
+        false => state.store.list_event_types(&app.id).await?,
+    };
+    let mut ttls = Vec::with_capacity(wanted.len());
     let mut errors = Vec::new();
-    for (path, name) in unknown {
-        if custom.iter().any(|c| c.name == *name) {
+    for (path, name) in wanted {
+        if let Some(def) = builtin(name) {
+            ttls.push(default_ttl_s(def));
+            continue;
+        }
+        if let Some(c) = custom.iter().find(|c| c.name == *name) {
+            ttls.push(c.ttl_s);
             continue;
         }
         let names = preset
@@ -148,7 +182,7 @@ pub async fn check_known(
         ));
     }
     if errors.is_empty() {
-        Ok(())
+        Ok(ttls)
     } else {
         Err(ApiError::Invalid(errors))
     }

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::auth::{Child, Scoped};
 use super::error::{ApiError, ApiResult, Problem};
 use super::event_input::{parse_event, PublishBatch, PublishEvent};
-use super::event_types::check_known;
+use super::event_types::known_types;
 use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
@@ -46,7 +46,7 @@ const MAX_BATCH: usize = 1000;
 pub async fn commit(
     state: &AppState,
     app: &App,
-    events: Vec<Event>,
+    mut events: Vec<Event>,
 ) -> ApiResult<Vec<PublishResult>> {
     let named: Vec<_> = events
         .iter()
@@ -62,7 +62,10 @@ pub async fn commit(
             "herald.* types are Herald's own operational events; only Herald publishes them",
         ));
     }
-    check_known(state, app, "type", &named).await?;
+    let ttls = known_types(state, app, "type", &named).await?;
+    for (event, ttl) in events.iter_mut().zip(ttls) {
+        event.ttl_s = event.ttl_s.or(ttl);
+    }
     let lease = state
         .dispatcher
         .as_ref()

@@ -44,6 +44,29 @@ fn preset_types(preset: Preset) -> &'static [EventTypeDef] {
     }
 }
 
+/// How long a track's publish or unpublish stays worth delivering: a receiver that learns of
+/// it later acts on a stale picture of the room.
+pub const TRACK_TTL_S: u32 = 300;
+/// How long a mute or speaking-state change stays worth delivering.
+pub const MEDIA_STATE_TTL_S: u32 = 120;
+
+/// The time to live of a built-in type: media state (tracks, mutes, who is speaking) goes stale
+/// within minutes; everything else (sessions, participants, recordings, bots, Herald's own
+/// events) keeps its value and never expires.
+pub fn default_ttl_s(def: &EventTypeDef) -> Option<u32> {
+    let name = def.name;
+    if def.family == "track" {
+        Some(TRACK_TTL_S)
+    } else if ["muted", "unmute", "speaking", "talking"]
+        .iter()
+        .any(|s| name.contains(s))
+    {
+        Some(MEDIA_STATE_TTL_S)
+    } else {
+        None
+    }
+}
+
 /// One entry of an app's catalog as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventType {
@@ -54,6 +77,9 @@ pub struct EventType {
     pub source: &'static str,
     #[schema(value_type = Option<Object>)]
     pub schema: Option<serde_json::Value>,
+    /// Seconds a delivery of this type stays worth sending, after which it ends `expired`;
+    /// `null` never expires. Endpoints and publishes may set their own.
+    pub ttl_s: Option<u32>,
 }
 
 impl From<&EventTypeDef> for EventType {
@@ -64,6 +90,7 @@ impl From<&EventTypeDef> for EventType {
             description: def.description.to_owned(),
             source: "preset",
             schema: None,
+            ttl_s: default_ttl_s(def),
         }
     }
 }
@@ -94,6 +121,32 @@ mod tests {
             assert_eq!(types.is_empty(), preset == Preset::None, "{preset:?}");
             let names: HashSet<_> = types.iter().map(|t| t.name).collect();
             assert_eq!(names.len(), types.len(), "duplicate in {preset:?}");
+        }
+    }
+
+    #[test]
+    fn media_state_expires_and_the_rest_does_not() {
+        let ttl = |preset, name: &str| {
+            builtin_types(preset)
+                .find(|t| t.name == name)
+                .map(default_ttl_s)
+        };
+        assert_eq!(
+            ttl(Preset::Standard, "track.published"),
+            Some(Some(TRACK_TTL_S))
+        );
+        assert_eq!(
+            ttl(Preset::Livekit, "track_unpublished"),
+            Some(Some(TRACK_TTL_S))
+        );
+        assert_eq!(ttl(Preset::Standard, "session.started"), Some(None));
+        assert_eq!(ttl(Preset::Standard, "recording.stopped"), Some(None));
+        let muted = ttl(Preset::Digitalsamba, "phone_participant_muted");
+        assert_eq!(muted, Some(Some(MEDIA_STATE_TTL_S)));
+        for preset in Preset::ALL {
+            for t in builtin_types(preset).filter(|t| t.family == "bot" || t.family == "herald") {
+                assert_eq!(default_ttl_s(t), None, "{}", t.name);
+            }
         }
     }
 

@@ -140,7 +140,9 @@ fn redacted(headers: &[(String, String)], secret: &[&str]) -> serde_json::Value 
 /// could take it again while its result is still unwritten.
 pub async fn record(dispatcher: &Dispatcher, job: &Job, outcome: &AttemptOutcome) {
     let status = outcome.status.as_str();
-    metrics::counter!("herald_attempts_total", "status" => status).increment(1);
+    if outcome.attempt.is_some() {
+        metrics::counter!("herald_attempts_total", "status" => status).increment(1);
+    }
     if outcome.status != DeliveryStatus::Pending {
         metrics::counter!("herald_deliveries_total", "outcome" => status).increment(1);
     }

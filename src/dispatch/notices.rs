@@ -62,6 +62,7 @@ pub async fn announce(
         metadata: None,
         ordering_key: None,
         sequence: None,
+        ttl_s: None,
         created_at: now,
     };
     let lease = dispatcher.map_or_else(Lease::none, Dispatcher::lease);

@@ -73,7 +73,8 @@ fn record(
 
 /// Success ends the delivery; 410 Gone fails it and disables the endpoint; anything else is
 /// retried on the endpoint's schedule (a manual resend is one attempt), no sooner than a 429
-/// or 503's `Retry-After`, and fails once the schedule is exhausted.
+/// or 503's `Retry-After`, and fails once the schedule is exhausted, or expires when the
+/// next attempt would come after the delivery's time to live.
 pub fn verdict(
     job: &Job,
     schedule: &RetrySchedule,
@@ -102,12 +103,23 @@ pub fn verdict(
         (Some(429 | 503), Some(after)) => scheduled.map(|d| d.max(after.as_millis() as u64)),
         _ => scheduled,
     };
-    match delay {
-        Some(ms) => Verdict {
-            next_attempt_at: Some(now + chrono::Duration::milliseconds(ms as i64)),
+    let next = delay.map(|ms| now + chrono::Duration::milliseconds(ms as i64));
+    match next {
+        Some(at) if job.expires_before(at) => done(DeliveryStatus::Expired),
+        Some(at) => Verdict {
+            next_attempt_at: Some(at),
             ..done(DeliveryStatus::Pending)
         },
+        None if job.expired(now) => done(DeliveryStatus::Expired),
         None => done(DeliveryStatus::Failed),
+    }
+}
+
+/// The outcome for a job past its time to live: expired, without a request.
+pub fn expired(job: &Job) -> AttemptOutcome {
+    AttemptOutcome {
+        status: DeliveryStatus::Expired,
+        ..abandoned(job)
     }
 }
 

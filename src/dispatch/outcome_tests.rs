@@ -161,3 +161,30 @@ fn decide_records_the_attempt() {
     assert_eq!(ok.attempt.expect("an attempt").error_kind, None);
     assert_eq!(ok.next_attempt_at, None);
 }
+
+#[test]
+fn a_retry_after_the_time_to_live_expires_instead() {
+    use DeliveryStatus::{Expired, Failed, Pending};
+    let down = answered(None, None);
+    let judge = |made: u32, trigger, ttl_s: Option<i64>| {
+        let mut job = Job::sample(None, 1);
+        job.attempt_count = made;
+        job.trigger = trigger;
+        job.expires_at = ttl_s.map(|s| now() + chrono::Duration::seconds(s));
+        verdict(&job, &schedule(), &down, now()).status
+    };
+    // The next attempt (10 s, up to 10% jitter) lands before or after the end of its life.
+    assert_eq!(judge(0, Trigger::Scheduled, Some(20)), Pending);
+    assert_eq!(judge(0, Trigger::Scheduled, Some(5)), Expired);
+    assert_eq!(judge(0, Trigger::Scheduled, None), Pending);
+    // The schedule ends: failed, or expired when the life is already over.
+    assert_eq!(judge(2, Trigger::Scheduled, Some(0)), Expired);
+    assert_eq!(judge(2, Trigger::Scheduled, Some(60)), Failed);
+    // A person's resend is never expired.
+    assert_eq!(judge(0, Trigger::Manual, Some(-5)), Failed);
+    let mut job = Job::sample(None, 1);
+    job.expires_at = Some(now());
+    assert!(job.expired(now()) && !job.expired(now() - chrono::Duration::seconds(1)));
+    assert_eq!(expired(&job).status, Expired);
+    assert!(expired(&job).attempt.is_none());
+}

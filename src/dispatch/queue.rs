@@ -71,6 +71,12 @@ impl EndpointQueue {
             };
             let endpoint = self.settings(&dispatcher).await;
             self.spawn_workers(&dispatcher);
+            if job.expired(Utc::now()) {
+                // Not worth sending any more, and it must not hold its room: it ends here.
+                let result = (outcome::expired(&job), None);
+                self.finish(&dispatcher, job, result, in_progress).await;
+                continue;
+            }
             if job.ordering_key.is_some()
                 && job.attempt_count == 0
                 && self.wait_for_earlier(&dispatcher, &job).await
@@ -93,15 +99,25 @@ impl EndpointQueue {
                 }
                 _ => (outcome::abandoned(&job), None),
             };
-            match job.ordering_key.clone() {
-                None => {
-                    self.finish_unordered(&dispatcher, job, result, in_progress)
-                        .await
-                }
-                Some(key) => {
-                    self.finish_ordered(&dispatcher, job, key.as_str(), result, in_progress)
-                        .await
-                }
+            self.finish(&dispatcher, job, result, in_progress).await;
+        }
+    }
+
+    async fn finish(
+        self: &Arc<Self>,
+        dispatcher: &Dispatcher,
+        job: Job,
+        result: Sent,
+        in_progress: attempt::InProgress,
+    ) {
+        match job.ordering_key.clone() {
+            None => {
+                self.finish_unordered(dispatcher, job, result, in_progress)
+                    .await
+            }
+            Some(key) => {
+                self.finish_ordered(dispatcher, job, key.as_str(), result, in_progress)
+                    .await
             }
         }
     }

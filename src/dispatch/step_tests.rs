@@ -78,6 +78,7 @@ fn event(app: &AppId) -> Event {
         metadata: None,
         ordering_key: None,
         sequence: None,
+        ttl_s: None,
         created_at: Utc::now(),
     }
 }

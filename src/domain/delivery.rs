@@ -13,6 +13,8 @@ pub enum DeliveryStatus {
     Succeeded,
     Failed,
     Cancelled,
+    /// Not succeeded within its event's time to live: no longer worth sending.
+    Expired,
 }
 
 impl DeliveryStatus {
@@ -22,6 +24,7 @@ impl DeliveryStatus {
             DeliveryStatus::Succeeded => "succeeded",
             DeliveryStatus::Failed => "failed",
             DeliveryStatus::Cancelled => "cancelled",
+            DeliveryStatus::Expired => "expired",
         }
     }
 
@@ -31,6 +34,7 @@ impl DeliveryStatus {
             Self::Succeeded,
             Self::Failed,
             Self::Cancelled,
+            Self::Expired,
         ]
         .into_iter()
         .find(|s| s.as_str() == value)
@@ -117,6 +121,8 @@ pub struct Delivery {
     pub labels: Labels,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the delivery stops being worth sending (its event's time to live), if ever.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

@@ -174,6 +174,9 @@ pub struct Endpoint {
     /// Disable the endpoint after it has failed continuously this long; the server's
     /// `disable_after` when unset.
     pub disable_after_s: Option<u32>,
+    /// Seconds this endpoint's deliveries stay worth sending, in place of each event's own
+    /// (its publish's or its type's); 0 means never expire.
+    pub ttl_s: Option<u32>,
     /// The circuit breaker: whether requests flow, and since when the endpoint fails.
     pub health: Health,
     #[schema(value_type = Object)]

@@ -206,6 +206,11 @@ pub struct Event {
     /// The event's place among its room's events (1, 2, 3, ... per app and room, without
     /// gaps, in commit order), given when it is stored; `null` for an event with no room.
     pub sequence: Option<i64>,
+    /// Seconds its deliveries stay worth sending (the publish's `ttl_s`, else its type's in
+    /// the catalog). Read at fan-out, where each delivery takes its own `expires_at`; not
+    /// kept with the event.
+    #[serde(skip)]
+    pub ttl_s: Option<u32>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -58,6 +60,8 @@ pub struct Job {
     /// The delivery's place in insertion order across every process, which the store
     /// assigns when it writes the delivery (0 until then). Per-room ordering follows it.
     pub seq: i64,
+    /// After this the delivery ends `expired` instead of being sent or retried.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// The deliveries a freshly published event fans out to: one per endpoint of `endpoints`
@@ -75,6 +79,7 @@ pub fn fan_out(event: &Arc<Event>, endpoints: &[Endpoint]) -> Vec<Job> {
             trigger: Trigger::Scheduled,
             ordering_key: ordering_key(ep, event),
             seq: 0,
+            expires_at: expiry(ep, event),
         })
         .collect()
 }
@@ -88,12 +93,33 @@ pub fn ordering_key(endpoint: &Endpoint, event: &Event) -> Option<OrderingKey> {
     }
 }
 
+/// When a delivery of `event` to `endpoint` stops being worth sending: the endpoint's
+/// `ttl_s` when it sets one, else the event's (its publish's, else its type's in the catalog);
+/// 0 or none means never.
+pub fn expiry(endpoint: &Endpoint, event: &Event) -> Option<DateTime<Utc>> {
+    let ttl = endpoint.ttl_s.or(event.ttl_s).filter(|s| *s > 0)?;
+    Some(event.created_at + chrono::Duration::seconds(i64::from(ttl)))
+}
+
+impl Job {
+    /// Whether the job's time to live is over at `now`. A manual resend is a person asking
+    /// for this one request, late or not: it never expires.
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_before(now)
+    }
+
+    /// Whether the job's time to live ends by `at` (never for a manual resend).
+    pub fn expires_before(&self, at: DateTime<Utc>) -> bool {
+        self.trigger == Trigger::Scheduled && self.expires_at.is_some_and(|end| end <= at)
+    }
+}
+
 #[cfg(test)]
 impl Job {
     /// A fresh job of a new event, for the dispatcher's unit tests.
     pub fn sample(ordering_key: Option<&str>, seq: i64) -> Job {
         use super::{AppId, EventData, EventId, EventTypeName, Labels};
-        let now = chrono::Utc::now();
+        let now = Utc::now();
         let event = Event {
             id: EventId::new(),
             app_id: AppId::new(),
@@ -105,6 +131,7 @@ impl Job {
             metadata: None,
             ordering_key: ordering_key.map(|k| OrderingKey(k.to_owned())),
             sequence: None,
+            ttl_s: None,
             created_at: now,
         };
         Job {
@@ -115,6 +142,7 @@ impl Job {
             trigger: Trigger::Scheduled,
             ordering_key: ordering_key.map(|k| OrderingKey(k.to_owned())),
             seq,
+            expires_at: None,
         }
     }
 }

@@ -82,6 +82,7 @@ pub fn to_event(app: &App, body: &[u8]) -> Result<Event, FieldError> {
         metadata: None,
         ordering_key: None,
         sequence: None,
+        ttl_s: None,
         created_at: now,
     })
 }

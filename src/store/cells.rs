@@ -64,6 +64,7 @@ pub const DELIVERIES: Table = Table {
         "labels",
         "created_at",
         "updated_at",
+        "expires_at",
     ],
 };
 pub const ATTEMPTS: Table = Table {
@@ -82,7 +83,7 @@ pub const ATTEMPTS: Table = Table {
 };
 pub const EVENT_TYPES: Table = Table {
     name: "event_types",
-    cols: &["name", "family", "description", "schema"],
+    cols: &["name", "family", "description", "schema", "ttl_s"],
 };
 /// A job's delivery columns; the columns of [`EVENTS`] follow them.
 pub const JOBS: Table = Table {
@@ -94,6 +95,7 @@ pub const JOBS: Table = Table {
         "trigger",
         "ordering_key",
         "seq",
+        "expires_at",
     ],
 };
 

@@ -39,6 +39,8 @@ pub struct EndpointDoc {
     pub disabled_reason: Option<String>,
     #[serde(default)]
     pub disable_after_s: Option<u32>,
+    #[serde(default)]
+    pub ttl_s: Option<u32>,
     pub metadata: serde_json::Value,
     pub secret: String,
     pub previous_secret: Option<(String, DateTime<Utc>)>,
@@ -65,6 +67,7 @@ impl EndpointDoc {
             expires_at: ep.expires_at,
             disabled_reason: ep.disabled_reason.clone(),
             disable_after_s: ep.disable_after_s,
+            ttl_s: ep.ttl_s,
             metadata: ep.metadata.clone(),
             secret: ep.secret.expose().to_owned(),
             previous_secret: ep
@@ -115,6 +118,7 @@ impl EndpointDoc {
             enabled,
             disabled_reason: self.disabled_reason,
             disable_after_s: self.disable_after_s,
+            ttl_s: self.ttl_s,
             health: Health::default(),
             metadata: self.metadata,
             created_at,

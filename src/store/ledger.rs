@@ -116,7 +116,7 @@ pub fn tally(rows: Vec<(String, String, i64)>) -> Vec<EndpointTally> {
             Some(DeliveryStatus::Pending) => t.pending += n,
             Some(DeliveryStatus::Failed) => t.failed += n,
             Some(DeliveryStatus::Cancelled) => t.cancelled += n,
-            None if status == "expired" => t.expired += n,
+            Some(DeliveryStatus::Expired) => t.expired += n,
             None => {}
         }
     }

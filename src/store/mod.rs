@@ -60,6 +60,8 @@ pub struct CustomEventType {
     pub family: String,
     pub description: String,
     pub schema: Option<serde_json::Value>,
+    /// Seconds its deliveries stay worth sending; `None` never expires.
+    pub ttl_s: Option<u32>,
 }
 
 /// A page request: newest first, strictly older than `before` when given, and created from

@@ -61,6 +61,7 @@ pub fn event_at<C: Cells>(row: &C, at: usize) -> Result<Event, C::Error> {
         metadata: r.opt_json(8)?,
         ordering_key: r.opt_text(9)?.map(OrderingKey::from_trusted),
         sequence: r.opt_count(10)?,
+        ttl_s: None,
     })
 }
 
@@ -81,6 +82,7 @@ pub fn delivery<C: Cells>(row: &C) -> Result<Delivery, C::Error> {
         labels: Labels::from_stored(&labels).map_err(|e| r.bad(6, e))?,
         created_at: r.time(7)?,
         updated_at: r.time(8)?,
+        expires_at: r.opt_time(9)?,
     })
 }
 
@@ -116,6 +118,7 @@ pub fn job<C: Cells>(row: &C) -> Result<Job, C::Error> {
         trigger: r.named(3, "a trigger", Trigger::parse)?,
         ordering_key: r.opt_text(4)?.map(OrderingKey::from_trusted),
         seq: r.int(5)?,
+        expires_at: r.opt_time(6)?,
         event: Arc::new(event_at(row, JOBS.cols.len())?),
     })
 }
@@ -127,5 +130,6 @@ pub fn event_type<C: Cells>(row: &C) -> Result<CustomEventType, C::Error> {
         family: r.text(1)?,
         description: r.text(2)?,
         schema: r.opt_json(3)?,
+        ttl_s: r.opt_count(4)?,
     })
 }

@@ -10,6 +10,7 @@ mod cluster_breaker;
 mod cluster_edit;
 mod cluster_start;
 mod db;
+mod expiry;
 mod fidelity;
 mod formats;
 mod fuzz;

@@ -77,6 +77,7 @@ pub fn event(app: &App, kind: &str, labels: &[(&str, &str)]) -> Event {
         metadata: None,
         ordering_key: None,
         sequence: None,
+        ttl_s: None,
         created_at: Utc::now(),
     }
 }
@@ -142,6 +143,7 @@ async fn store_keeps_apps_keys_event_types_and_endpoints() {
         family: "poll".into(),
         description: "a poll closed".into(),
         schema: Some(json!({"type": "object"})),
+        ttl_s: Some(45),
     };
     store.create_event_type(&app.id, &def).await.unwrap();
     let again = store.create_event_type(&app.id, &def).await;
@@ -149,9 +151,10 @@ async fn store_keeps_apps_keys_event_types_and_endpoints() {
         again.as_ref().is_err_and(store::StoreError::is_conflict),
         "{again:?}"
     );
+    let listed = store.list_event_types(&app.id).await.unwrap();
     assert_eq!(
-        store.list_event_types(&app.id).await.unwrap()[0].schema,
-        def.schema
+        (&listed[0].schema, listed[0].ttl_s),
+        (&def.schema, def.ttl_s)
     );
 
     let mut ep = endpoint(store.as_ref(), &app, json!({"name": "first"})).await;

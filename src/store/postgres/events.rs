@@ -76,10 +76,11 @@ async fn insert_deliveries(
     let seqs: Vec<(String, i64)> = sqlx::query_as(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
          next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, created_at, \
-         updated_at) \
-         SELECT d.id, $1, $2, d.ep, 'pending', 0, NULL, $3, d.owner, 'scheduled', $4::jsonb, d.key, $3, $3 \
-         FROM unnest($5::text[], $6::text[], $7::text[], $8::text[]) \
-           WITH ORDINALITY AS d(id, ep, key, owner, n) \
+         updated_at, expires_at) \
+         SELECT d.id, $1, $2, d.ep, 'pending', 0, NULL, $3, d.owner, 'scheduled', $4::jsonb, d.key, \
+           $3, $3, d.expires \
+         FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[]) \
+           WITH ORDINALITY AS d(id, ep, key, owner, expires, n) \
          ORDER BY d.n RETURNING id, seq",
     )
     .bind(event.app_id.as_str())
@@ -90,6 +91,7 @@ async fn insert_deliveries(
     .bind(&eps)
     .bind(&keys)
     .bind(&owners)
+    .bind(jobs.iter().map(|j| j.expires_at.map(to_ms)).collect::<Vec<_>>())
     .fetch_all(c)
     .await?;
     let seqs: std::collections::HashMap<String, i64> = seqs.into_iter().collect();

@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0004_list_indexes.sql"),
     include_str!("../migrations/postgres/0005_sequences.sql"),
     include_str!("../migrations/postgres/0006_recent_rooms.sql"),
+    include_str!("../migrations/postgres/0007_expiry.sql"),
 ];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";

@@ -10,7 +10,7 @@ use crate::store::rows::{select, Cells, Corrupt, Table, EVENTS};
 pub const APP_COLS: &str = "id, name, preset, metadata, created_at, updated_at, ingest";
 pub const ENDPOINT_COLS: &str = "id, app_id, enabled, doc, created_at, updated_at, health";
 pub const DELIVERY_COLS: &str = "id, event_id, endpoint_id, status, attempt_count, \
-     next_attempt_at, labels::text, created_at, updated_at";
+     next_attempt_at, labels::text, created_at, updated_at, expires_at";
 pub const ATTEMPT_COLS: &str = "id, number, started_at, duration_ms, status_code, error_kind, \
      response_body, request_headers, trigger";
 

@@ -159,13 +159,15 @@ pub async fn insert_event_type(
     def: &CustomEventType,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO event_types (app_id, name, family, description, schema) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO event_types (app_id, name, family, description, schema, ttl_s) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(app.as_str())
     .bind(def.name.as_str())
     .bind(&def.family)
     .bind(&def.description)
     .bind(def.schema.as_ref().map(|s| s.to_string()))
+    .bind(def.ttl_s.map(|t| t as i32))
     .execute(pool)
     .await
     .map_err(|e| {
@@ -177,7 +179,7 @@ pub async fn insert_event_type(
 
 pub async fn list_event_types(pool: &PgPool, app: &AppId) -> StoreResult<Vec<CustomEventType>> {
     let found = sqlx::query(
-        "SELECT name, family, description, schema FROM event_types WHERE app_id = $1 ORDER BY name",
+        "SELECT name, family, description, schema, ttl_s FROM event_types WHERE app_id = $1 ORDER BY name",
     )
     .bind(app.as_str())
     .fetch_all(pool)

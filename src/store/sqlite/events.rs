@@ -122,8 +122,8 @@ fn insert_deliveries(
     let mut insert = c.prepare_cached(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
          next_attempt_at, due_at, trigger, labels, ordering_key, created_at, updated_at, \
-         lease_owner, seq) \
-         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?8, ?5, ?5, ?9, ?10)",
+         lease_owner, seq, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, 'scheduled', ?7, ?8, ?5, ?5, ?9, ?10, ?11)",
     )?;
     for (job, &held) in jobs.iter_mut().zip(leased) {
         let now = to_ms(job.event.created_at);
@@ -139,6 +139,7 @@ fn insert_deliveries(
             job.ordering_key.as_ref().map(OrderingKey::as_str),
             held.then_some(owner),
             job.seq,
+            job.expires_at.map(to_ms),
         ])?;
     }
     Ok(())

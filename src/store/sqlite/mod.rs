@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0006_list_indexes.sql"),
     include_str!("../migrations/sqlite/0007_sequences.sql"),
     include_str!("../migrations/sqlite/0008_recent_rooms.sql"),
+    include_str!("../migrations/sqlite/0009_expiry.sql"),
 ];
 const READERS: usize = 4;
 

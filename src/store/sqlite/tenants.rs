@@ -126,8 +126,16 @@ pub fn delete_key(c: &Connection, app: &AppId, id: &KeyId) -> StoreResult<bool> 
 pub fn insert_event_type(c: &Connection, app: &AppId, def: &CustomEventType) -> StoreResult<()> {
     let schema = def.schema.as_ref().map(|s| s.to_string());
     c.execute(
-        "INSERT INTO event_types (app_id, name, family, description, schema) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![app.as_str(), def.name.as_str(), def.family, def.description, schema],
+        "INSERT INTO event_types (app_id, name, family, description, schema, ttl_s) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            app.as_str(),
+            def.name.as_str(),
+            def.family,
+            def.description,
+            schema,
+            def.ttl_s
+        ],
     )
     .map_err(|e| {
         StoreError::from(e)
@@ -138,7 +146,7 @@ pub fn insert_event_type(c: &Connection, app: &AppId, def: &CustomEventType) -> 
 
 pub fn list_event_types(c: &Connection, app: &AppId) -> StoreResult<Vec<CustomEventType>> {
     let mut stmt = c.prepare_cached(
-        "SELECT name, family, description, schema FROM event_types WHERE app_id = ?1 ORDER BY name",
+        "SELECT name, family, description, schema, ttl_s FROM event_types WHERE app_id = ?1 ORDER BY name",
     )?;
     let types = stmt
         .query_map([app.as_str()], rows::event_type)?
