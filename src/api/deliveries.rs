@@ -12,8 +12,13 @@ use super::error::{ApiError, ApiResult, Problem};
 use super::json::QueryPairs;
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
+use crate::domain::endpoint::EndpointKind;
 use crate::domain::{Attempt, Delivery, DeliveryId, DeliveryStatus, EndpointId, EventId};
 use crate::store::{DeliveryQuery, Resend};
+
+/// Why a polling endpoint's deliveries are not resent or recovered: nothing is sent to it.
+pub const PULLED: &str = "a polling endpoint's deliveries are pulled, not sent; its consumer \
+     reads them again by polling from an earlier cursor";
 
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryWithAttempts {
@@ -97,6 +102,12 @@ pub async fn resend(
     child: Child<DeliveryId>,
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
     let (id, raw) = (child.id, child.raw);
+    if let Some((delivery, _)) = state.store.get_delivery(&scoped.app.id, &id).await? {
+        let ep = state.store.get_endpoint(&delivery.endpoint_id).await?;
+        if ep.is_some_and(|ep| ep.kind == EndpointKind::Polling) {
+            return Err(ApiError::Conflict(PULLED.to_owned()));
+        }
+    }
     let lease = state
         .dispatcher
         .as_ref()

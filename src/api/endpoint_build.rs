@@ -8,9 +8,10 @@ use super::endpoint_input::{parse_events, parse_format, parse_url, EndpointInput
 use super::error::{ApiError, ApiResult};
 use super::event_types::check_known;
 use super::AppState;
-use crate::domain::endpoint::Subscription;
+use crate::domain::endpoint::{EndpointKind, Subscription};
 use crate::domain::{
-    App, Endpoint, EndpointId, EndpointSecret, FieldError, FormatKind, LabelFilter, Signing,
+    App, Endpoint, EndpointId, EndpointSecret, EndpointUrl, FieldError, FormatKind, LabelFilter,
+    Signing,
 };
 use crate::formats::{format_for, Defaults};
 
@@ -24,15 +25,11 @@ pub async fn new_endpoint(
     mut input: EndpointInput,
 ) -> ApiResult<Endpoint> {
     let mut errors = Vec::new();
-    let url = match input.url.take() {
-        Some(raw) => parse_url(&raw, &state.policy, state.settings.https_only)
-            .map_err(|e| errors.push(e))
-            .ok(),
-        None => {
-            errors.push(FieldError::new("url", "is required"));
-            None
-        }
-    };
+    let kind = input.kind.take().unwrap_or_default();
+    let url = url_of(state, input.url.take(), kind, true)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
     let format = match input.format.take() {
         Some(raw) => parse_format(&raw)?,
         None => Some(app.preset.default_format())
@@ -51,6 +48,7 @@ pub async fn new_endpoint(
         .ok()
         .flatten();
     let mut ep = fresh(app, format, defaults);
+    ep.kind = kind;
     if let Some(url) = url {
         ep.url = url;
     }
@@ -98,13 +96,34 @@ pub fn input_secret(
     }
 }
 
+/// The URL a request gives, checked: a push endpoint has one (`required` on create), a
+/// polling endpoint none.
+fn url_of(
+    state: &AppState,
+    raw: Option<String>,
+    kind: EndpointKind,
+    required: bool,
+) -> Result<Option<EndpointUrl>, FieldError> {
+    match (raw, kind) {
+        (Some(_), EndpointKind::Polling) => {
+            Err(FieldError::new("url", "a polling endpoint has no url"))
+        }
+        (Some(raw), EndpointKind::Push) => {
+            parse_url(&raw, &state.policy, state.settings.https_only).map(Some)
+        }
+        (None, EndpointKind::Push) if required => Err(FieldError::new("url", "is required")),
+        (None, _) => Ok(None),
+    }
+}
+
 /// A new endpoint of `app` in `format` with every setting at its default (and no URL yet).
 fn fresh(app: &App, format: FormatKind, defaults: Defaults) -> Endpoint {
     let now = Utc::now();
     Endpoint {
         id: EndpointId::new(),
         app_id: app.id.clone(),
-        url: crate::domain::EndpointUrl::from_trusted(String::new()),
+        kind: EndpointKind::Push,
+        url: EndpointUrl::from_trusted(String::new()),
         name: String::new(),
         description: String::new(),
         format,
@@ -165,11 +184,16 @@ pub async fn patched(
         Ok(None) => {}
         Err(e) => errors.push(e),
     }
-    if let Some(raw_url) = input.url.take() {
-        match parse_url(&raw_url, &state.policy, state.settings.https_only) {
-            Ok(url) => ep.url = url,
-            Err(e) => errors.push(e),
-        }
+    if input.kind.take().is_some_and(|k| k != ep.kind) {
+        errors.push(FieldError::new(
+            "kind",
+            "cannot change after creation; create a new endpoint",
+        ));
+    }
+    match url_of(state, input.url.take(), ep.kind, false) {
+        Ok(Some(url)) => ep.url = url,
+        Ok(None) => {}
+        Err(e) => errors.push(e),
     }
     let mut named = Vec::new();
     if let Some(events) = input.events.take() {

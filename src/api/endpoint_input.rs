@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
-use crate::domain::endpoint::{Ordering, Subscription};
+use crate::domain::endpoint::{EndpointKind, Ordering, Subscription};
 use crate::domain::ssrf::DestinationPolicy;
 use crate::domain::{
     Endpoint, EndpointUrl, EventTypeName, FieldError, FormatKind, LabelFilter, Labels,
@@ -34,6 +34,9 @@ pub struct EndpointInput {
     /// `allow_destinations`.
     #[schema(example = "https://hooks.example.com/herald")]
     pub url: Option<String>,
+    /// `push` (the default) or `polling`: a polling endpoint has no `url`; its consumer pulls
+    /// from `.../poll`. Fixed after creation.
+    pub kind: Option<EndpointKind>,
     pub name: Option<String>,
     pub description: Option<String>,
     /// `standard`, `digitalsamba`, `attendee`, `livekit`, `plugnmeet` or `sendbird`; defaults

@@ -18,6 +18,7 @@ use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
 use crate::dispatch::announce;
+use crate::domain::endpoint::EndpointKind;
 use crate::domain::{App, Endpoint, EndpointId, EndpointSecret, Health, Signing};
 use crate::store::{Changed, HealthChange, Recovery};
 
@@ -71,7 +72,11 @@ pub struct RotateSecret {
 }
 
 /// The app's endpoint the path names.
-async fn load(state: &AppState, app: &App, child: &Child<EndpointId>) -> ApiResult<Endpoint> {
+pub(super) async fn load(
+    state: &AppState,
+    app: &App,
+    child: &Child<EndpointId>,
+) -> ApiResult<Endpoint> {
     match state.store.get_endpoint(&child.id).await? {
         Some(ep) if ep.app_id == app.id => Ok(ep),
         _ => Err(ApiError::NotFound(format!("endpoint '{}'", child.raw))),
@@ -269,6 +274,9 @@ pub async fn recover(
 ) -> ApiResult<(StatusCode, Json<Recovered>)> {
     let (id, raw) = (child.id, child.raw);
     match state.store.get_endpoint(&id).await? {
+        Some(ep) if ep.app_id == scoped.app.id && ep.kind == EndpointKind::Polling => {
+            return Err(ApiError::Conflict(super::deliveries::PULLED.to_owned()))
+        }
         Some(ep) if ep.app_id == scoped.app.id => {}
         _ => return Err(ApiError::NotFound(format!("endpoint '{raw}'"))),
     }

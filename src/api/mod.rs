@@ -28,6 +28,7 @@ pub mod keys;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod poll;
 pub mod provision;
 pub mod rate;
 pub mod rooms;
@@ -132,6 +133,7 @@ fn v1(settings: &Settings) -> Router<AppState> {
             "/apps/{app}/endpoints/{ep}/recover",
             post(endpoints::recover),
         )
+        .route("/apps/{app}/endpoints/{ep}/poll", get(poll::poll))
         .route(
             "/apps/{app}/events",
             post(events::publish).layer(event_limit).get(events::list),

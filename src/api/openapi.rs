@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{apps, deliveries, endpoints, event_types, events, ingest, keys, ops, rooms};
+use super::{apps, deliveries, endpoints, event_types, events, ingest, keys, ops, poll, rooms};
 
 struct BearerAuth;
 
@@ -29,7 +29,7 @@ impl Modify for BearerAuth {
         endpoints::create, endpoints::list, endpoints::get, endpoints::update, endpoints::delete,
         endpoints::secret, endpoints::rotate, endpoints::recover,
         events::publish, events::publish_batch, events::list, events::get,
-        rooms::events, rooms::room, rooms::bot, rooms::list,
+        rooms::events, rooms::room, rooms::bot, rooms::list, poll::poll,
         deliveries::list, deliveries::get, deliveries::resend,
         ingest::livekit,
     ),

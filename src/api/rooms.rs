@@ -123,7 +123,7 @@ pub async fn list(
 }
 
 /// `limit`: `default` when absent, else 1 to `max`.
-fn limit_of(q: &QueryPairs, default: u32, max: u32) -> Result<u32, ApiError> {
+pub(super) fn limit_of(q: &QueryPairs, default: u32, max: u32) -> Result<u32, ApiError> {
     match q.get("limit") {
         None | Some("") => Ok(default),
         Some(raw) => raw

@@ -11,7 +11,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use super::client::Response;
 use super::{outcome, Dispatcher};
 use crate::domain::{DeliveryStatus, Endpoint, ErrorKind};
-use crate::formats::{format_for, Outgoing};
+use crate::formats::{format_for, request_headers, Outgoing};
 use crate::store::{AttemptOutcome, Job};
 
 /// Counts one delivery as in progress from the moment a worker takes it until its outcome
@@ -86,27 +86,7 @@ async fn attempt(dispatcher: &Dispatcher, ep: &Endpoint, job: &Job) -> AttemptOu
             );
         }
     };
-    let mut headers: Vec<(String, String)> = ep
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    headers.retain(|(k, _)| {
-        !rendered
-            .headers
-            .iter()
-            .any(|(r, _)| r.eq_ignore_ascii_case(k))
-    });
-    headers.extend(
-        rendered
-            .headers
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone())),
-    );
-    if let Some(sequence) = job.event.sequence {
-        // Every format: a receiver that sees 7 after 5 knows it missed 6.
-        headers.push(("herald-sequence".to_owned(), sequence.to_string()));
-    }
+    let headers = request_headers(ep, &job.event, &rendered);
     let logged = redacted(&headers, format.secret_headers());
     let timeout = Duration::from_millis(ep.timeout_ms as u64);
     let resp = dispatcher

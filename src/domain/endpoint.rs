@@ -130,6 +130,18 @@ impl LabelFilter {
     }
 }
 
+/// How an endpoint receives its events.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointKind {
+    /// Herald sends each delivery to the endpoint's URL.
+    #[default]
+    Push,
+    /// Nothing is sent: the consumer pulls its deliveries from `.../poll`, for receivers
+    /// behind firewalls that cannot take inbound webhooks. There is no URL.
+    Polling,
+}
+
 /// How deliveries to one endpoint are ordered relative to each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -146,6 +158,9 @@ pub enum Ordering {
 pub struct Endpoint {
     pub id: EndpointId,
     pub app_id: AppId,
+    /// `push` (the default) or `polling`; fixed after creation.
+    pub kind: EndpointKind,
+    /// Where deliveries are sent; empty for a polling endpoint.
     pub url: EndpointUrl,
     pub name: String,
     pub description: String,

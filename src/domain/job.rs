@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::endpoint::Ordering;
+use super::endpoint::{EndpointKind, Ordering};
 use super::{DeliveryId, Endpoint, EndpointId, Event, FieldError, Trigger};
 
 /// The key of a room for per-room ordering: deliveries of one endpoint that share it go one
@@ -62,6 +62,8 @@ pub struct Job {
     pub seq: i64,
     /// After this the delivery ends `expired` instead of being sent or retried.
     pub expires_at: Option<DateTime<Utc>>,
+    /// For a polling endpoint: stored for its consumer to pull, never sent by a dispatcher.
+    pub polled: bool,
 }
 
 /// The deliveries a freshly published event fans out to: one per endpoint of `endpoints`
@@ -80,6 +82,7 @@ pub fn fan_out(event: &Arc<Event>, endpoints: &[Endpoint]) -> Vec<Job> {
             ordering_key: ordering_key(ep, event),
             seq: 0,
             expires_at: expiry(ep, event),
+            polled: ep.kind == EndpointKind::Polling,
         })
         .collect()
 }
@@ -143,6 +146,7 @@ impl Job {
             ordering_key: ordering_key.map(|k| OrderingKey(k.to_owned())),
             seq,
             expires_at: None,
+            polled: false,
         }
     }
 }

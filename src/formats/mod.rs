@@ -45,6 +45,33 @@ pub struct Rendered {
     pub headers: Vec<(&'static str, String)>,
 }
 
+/// The headers of a request: the endpoint's static ones, then the format's (which win over a
+/// static header of the same name), then `herald-sequence` when the event has a room, on
+/// every format, so that a receiver that sees 7 after 5 knows it missed 6.
+pub fn request_headers(ep: &Endpoint, event: &Event, rendered: &Rendered) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = ep
+        .headers
+        .iter()
+        .filter(|(k, _)| {
+            !rendered
+                .headers
+                .iter()
+                .any(|(r, _)| r.eq_ignore_ascii_case(k))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    headers.extend(
+        rendered
+            .headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone())),
+    );
+    if let Some(sequence) = event.sequence {
+        headers.push(("herald-sequence".to_owned(), sequence.to_string()));
+    }
+    headers
+}
+
 /// Why a request cannot be built; the attempt fails without sending anything.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::endpoint::{Ordering, Subscription};
+use crate::domain::endpoint::{EndpointKind, Ordering, Subscription};
 use crate::domain::{
     AppId, Endpoint, EndpointId, EndpointSecret, EndpointUrl, EventTypeName, FormatKind, Health,
     LabelFilter, RetrySchedule,
@@ -17,6 +17,8 @@ use crate::domain::{
 #[derive(Serialize, Deserialize)]
 pub struct EndpointDoc {
     pub url: String,
+    #[serde(default)]
+    pub kind: EndpointKind,
     pub name: String,
     pub description: String,
     pub format: FormatKind,
@@ -50,6 +52,7 @@ impl EndpointDoc {
     pub fn from_endpoint(ep: &Endpoint) -> Self {
         EndpointDoc {
             url: ep.url.as_str().to_owned(),
+            kind: ep.kind,
             name: ep.name.clone(),
             description: ep.description.clone(),
             format: ep.format,
@@ -100,6 +103,7 @@ impl EndpointDoc {
             id,
             app_id,
             url: EndpointUrl::from_trusted(self.url),
+            kind: self.kind,
             name: self.name,
             description: self.description,
             format: self.format,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::EndpointId;
+use crate::domain::{EndpointId, Job};
 
 /// Which of a publish's new deliveries are leased to this process, for the in-memory fast
 /// path; the others are written unleased, due at once, for any dispatcher to claim.
@@ -59,9 +59,11 @@ pub struct LeasePlanner<'a> {
 }
 
 impl LeasePlanner<'_> {
-    /// Whether the next new delivery to `endpoint` is leased to this process.
-    pub fn take(&mut self, endpoint: &EndpointId) -> bool {
-        if !self.live || self.lease.except.contains(endpoint) {
+    /// Whether the next new delivery, `job`, is leased to this process (never one a polling
+    /// endpoint's consumer pulls).
+    pub fn take(&mut self, job: &Job) -> bool {
+        let endpoint = &job.endpoint_id;
+        if !self.live || job.polled || self.lease.except.contains(endpoint) {
             return false;
         }
         let taken = self.taken.entry(endpoint.clone()).or_default();
@@ -142,6 +144,12 @@ mod tests {
         EndpointId::from_trusted(format!("ep_{n:026}"))
     }
 
+    fn job(n: u32) -> Job {
+        let mut job = Job::sample(None, 0);
+        job.endpoint_id = ep(n);
+        job
+    }
+
     #[test]
     fn a_publish_leases_up_to_its_bound_per_endpoint_and_none_of_full_ones() {
         let lease = Lease {
@@ -152,10 +160,16 @@ mod tests {
         let mut plan = lease.planner();
         let taken: Vec<bool> = [1, 2, 1, 3, 1, 2]
             .into_iter()
-            .map(|n| plan.take(&ep(n)))
+            .map(|n| plan.take(&job(n)))
             .collect();
         assert_eq!(taken, [true, false, true, true, false, false]);
-        assert!(!Lease::none().planner().take(&ep(1)));
+        assert!(!Lease::none().planner().take(&job(1)));
+        let mut polled = job(4);
+        polled.polled = true;
+        assert!(
+            !plan.take(&polled),
+            "a polling endpoint's delivery was leased"
+        );
     }
 
     #[test]

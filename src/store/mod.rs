@@ -16,6 +16,7 @@ pub mod filter;
 mod health;
 mod lease;
 pub mod ledger;
+pub mod poll;
 pub mod postgres;
 mod rows;
 mod seal;
@@ -29,6 +30,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use crate::domain::Job;
+
+/// The `due_at` of a delivery no dispatcher ever claims: a polling endpoint's, which waits
+/// for its consumer to pull it.
+pub const NEVER_DUE: i64 = i64::MAX;
 use crate::domain::{
     AppId, Attempt, DeliveryId, DeliveryStatus, EndpointId, Event, EventId, EventTypeName, KeyId,
 };

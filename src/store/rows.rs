@@ -119,6 +119,8 @@ pub fn job<C: Cells>(row: &C) -> Result<Job, C::Error> {
         ordering_key: r.opt_text(4)?.map(OrderingKey::from_trusted),
         seq: r.int(5)?,
         expires_at: r.opt_time(6)?,
+        // Whether a delivery is pulled only decides how it is first written (never due).
+        polled: false,
         event: Arc::new(event_at(row, JOBS.cols.len())?),
     })
 }

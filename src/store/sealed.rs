@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::ledger::{Ledger, Subject};
+use super::poll::{Poll, Polled};
 use super::seal::Sealer;
 use super::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
@@ -205,6 +206,9 @@ impl DeliveryQueue for Sealed {
     }
     async fn pending_count(&self) -> StoreResult<u64> {
         self.inner.pending_count().await
+    }
+    async fn poll(&self, poll: &Poll) -> StoreResult<Polled> {
+        self.inner.poll(poll).await
     }
     async fn update_health(
         &self,

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::ledger::{Ledger, Subject};
+use super::poll::{Poll, Polled};
 use super::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive,
     HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged, Recovery, Resend,
@@ -149,4 +150,7 @@ pub trait DeliveryQueue: Send + Sync {
     ) -> StoreResult<Option<HealthUpdate>>;
     /// Counts of pending deliveries (for readiness and metrics).
     async fn pending_count(&self) -> StoreResult<u64>;
+    /// Serves a polling endpoint's consumer (see [`super::poll`]): acknowledges the items up
+    /// to its cursor, numbers what is new, and answers the items after the cursor.
+    async fn poll(&self, poll: &Poll) -> StoreResult<Polled>;
 }

@@ -21,6 +21,7 @@ mod isolation;
 mod layout;
 mod ledgers;
 mod pg_restart;
+mod polling;
 mod publish;
 mod ratelimit;
 mod readme;

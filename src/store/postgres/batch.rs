@@ -49,11 +49,12 @@ const INSERT_ALL: &str = "WITH e AS (SELECT * FROM unnest($1::text[], $2::text[]
      dl AS (INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, \
        attempt_count, next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, \
        created_at, updated_at, expires_at) \
-       SELECT id, app, evt, ep, 'pending', 0, NULL, created, owner, 'scheduled', \
+       SELECT id, app, evt, ep, 'pending', 0, NULL, \
+       CASE WHEN polled THEN 9223372036854775807 ELSE created END, owner, 'scheduled', \
        labels::jsonb, okey, created, created, expires \
        FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], \
-       $16::text[], $17::text[], $18::text[], $24::bigint[]) WITH ORDINALITY \
-       AS d(id, app, evt, ep, created, owner, labels, okey, expires, n) \
+       $16::text[], $17::text[], $18::text[], $24::bigint[], $25::bool[]) WITH ORDINALITY \
+       AS d(id, app, evt, ep, created, owner, labels, okey, expires, polled, n) \
        WHERE d.evt IN (SELECT id FROM ev) ORDER BY n RETURNING id, seq), \
      el AS (INSERT INTO event_labels (app, name, value, event) \
        SELECT app, name, value, evt FROM unnest($19::text[], $20::text[], $21::text[], \
@@ -109,6 +110,7 @@ pub(super) async fn insert_all(
         .bind(&labels.event)
         .bind(col(all, |e| e.order_key().map(|k| k.as_str().to_owned())))
         .bind(col(rows, |(j, _)| j.expires_at.map(to_ms)))
+        .bind(col(rows, |(j, _)| j.polled))
         .fetch_all(c)
         .await?;
     let mut out = Written {
@@ -122,4 +124,13 @@ pub(super) async fn insert_all(
         out.ids.insert(id, seq);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn polled_deliveries_are_written_never_due() {
+        let never = crate::store::NEVER_DUE.to_string();
+        assert!(super::INSERT_ALL.contains(&format!("THEN {never} ELSE")));
+    }
 }

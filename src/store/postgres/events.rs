@@ -9,7 +9,9 @@ use super::rows::{self, event_cols, fetch_filtered};
 use super::tenants::enabled_endpoints;
 use crate::domain::{fan_out, AppId, Endpoint, Event, EventId, IdempotencyKey, OrderingKey};
 use crate::store::filter::{self, Dialect};
-use crate::store::{to_ms, EventQuery, Job, Lease, LeasePlanner, Published, RoomPage, StoreResult};
+use crate::store::{
+    to_ms, EventQuery, Job, Lease, LeasePlanner, Published, RoomPage, StoreResult, NEVER_DUE,
+};
 
 pub(super) async fn find_by_key(
     c: &mut PgConnection,
@@ -65,7 +67,7 @@ async fn insert_deliveries(
     if jobs.is_empty() {
         return Ok((jobs, Vec::new()));
     }
-    let leased: Vec<bool> = jobs.iter().map(|j| plan.take(&j.endpoint_id)).collect();
+    let leased: Vec<bool> = jobs.iter().map(|j| plan.take(j)).collect();
     let owners: Vec<Option<&str>> = leased.iter().map(|l| l.then_some(owner)).collect();
     let ids: Vec<&str> = jobs.iter().map(|j| j.delivery_id.as_str()).collect();
     let eps: Vec<&str> = jobs.iter().map(|j| j.endpoint_id.as_str()).collect();
@@ -77,10 +79,10 @@ async fn insert_deliveries(
         "INSERT INTO deliveries (id, app_id, event_id, endpoint_id, status, attempt_count, \
          next_attempt_at, due_at, lease_owner, trigger, labels, ordering_key, created_at, \
          updated_at, expires_at) \
-         SELECT d.id, $1, $2, d.ep, 'pending', 0, NULL, $3, d.owner, 'scheduled', $4::jsonb, d.key, \
-           $3, $3, d.expires \
-         FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[]) \
-           WITH ORDINALITY AS d(id, ep, key, owner, expires, n) \
+         SELECT d.id, $1, $2, d.ep, 'pending', 0, NULL, CASE WHEN d.polled THEN $11 ELSE $3 END, \
+           d.owner, 'scheduled', $4::jsonb, d.key, $3, $3, d.expires \
+         FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bool[]) \
+           WITH ORDINALITY AS d(id, ep, key, owner, expires, polled, n) \
          ORDER BY d.n RETURNING id, seq",
     )
     .bind(event.app_id.as_str())
@@ -91,7 +93,13 @@ async fn insert_deliveries(
     .bind(&eps)
     .bind(&keys)
     .bind(&owners)
-    .bind(jobs.iter().map(|j| j.expires_at.map(to_ms)).collect::<Vec<_>>())
+    .bind(
+        jobs.iter()
+            .map(|j| j.expires_at.map(to_ms))
+            .collect::<Vec<_>>(),
+    )
+    .bind(jobs.iter().map(|j| j.polled).collect::<Vec<_>>())
+    .bind(NEVER_DUE)
     .fetch_all(c)
     .await?;
     let seqs: std::collections::HashMap<String, i64> = seqs.into_iter().collect();

@@ -16,6 +16,7 @@ mod labels;
 mod leases;
 mod ledger;
 mod outcomes;
+mod polling;
 mod publisher;
 mod purge;
 mod rows;
@@ -40,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0005_sequences.sql"),
     include_str!("../migrations/postgres/0006_recent_rooms.sql"),
     include_str!("../migrations/postgres/0007_expiry.sql"),
+    include_str!("../migrations/postgres/0008_polling.sql"),
 ];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";

@@ -199,7 +199,7 @@ fn plan<'g>(
             let jobs = fan_out(&event, eps);
             let mut leased = Vec::with_capacity(jobs.len());
             for j in &jobs {
-                let held = plan.take(&j.endpoint_id);
+                let held = plan.take(j);
                 notify |= r.lease.wakes(&j.endpoint_id, held);
                 leased.push(held);
                 rows.push((j.clone(), held.then_some(owner)));

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{deliveries, events, health, leases, ledger, purge, tenants, PgStore};
+use super::{deliveries, events, health, leases, ledger, polling, purge, tenants, PgStore};
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::ledger::{Ledger, Subject};
+use crate::store::poll::{Poll, Polled};
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
     EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
@@ -182,6 +183,9 @@ impl DeliveryQueue for PgStore {
     }
     async fn pending_count(&self) -> StoreResult<u64> {
         deliveries::pending_count(&self.pool).await
+    }
+    async fn poll(&self, poll: &Poll) -> StoreResult<Polled> {
+        polling::poll(&self.pool, poll).await
     }
     async fn update_health(
         &self,

@@ -9,7 +9,9 @@ use super::fanout::FanoutCache;
 use super::rows::{self, EVENT_COLS};
 use crate::domain::{fan_out, AppId, Event, EventId, IdempotencyKey, OrderingKey};
 use crate::store::filter::{self, Dialect};
-use crate::store::{from_ms, to_ms, EventQuery, Job, Lease, Published, RoomPage, StoreResult};
+use crate::store::{
+    from_ms, to_ms, EventQuery, Job, Lease, Published, RoomPage, StoreResult, NEVER_DUE,
+};
 
 fn find_by_key(c: &Connection, app: &AppId, key: &IdempotencyKey) -> StoreResult<Option<Event>> {
     let sql = format!("SELECT {EVENT_COLS} FROM events WHERE app_id = ?1 AND idempotency_key = ?2");
@@ -97,7 +99,7 @@ pub fn publish(
         insert_event(c, &event)?;
         let event = Arc::new(event);
         let mut jobs = fan_out(&event, &endpoints);
-        let leased: Vec<bool> = jobs.iter().map(|j| plan.take(&j.endpoint_id)).collect();
+        let leased: Vec<bool> = jobs.iter().map(|j| plan.take(j)).collect();
         insert_deliveries(c, &mut jobs, &leased, lease, owner, seq)?;
         out.push(Published {
             event,
@@ -134,7 +136,11 @@ fn insert_deliveries(
             job.event.id.as_str(),
             job.endpoint_id.as_str(),
             now,
-            if held { to_ms(lease.until) } else { now },
+            match (job.polled, held) {
+                (true, _) => NEVER_DUE,
+                (false, true) => to_ms(lease.until),
+                (false, false) => now,
+            },
             job.event.labels.to_json(),
             job.ordering_key.as_ref().map(OrderingKey::as_str),
             held.then_some(owner),

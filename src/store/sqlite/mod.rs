@@ -13,6 +13,7 @@ mod events;
 mod fanout;
 mod health;
 mod ledger;
+mod polling;
 mod purge;
 mod rows;
 mod store_impl;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0007_sequences.sql"),
     include_str!("../migrations/sqlite/0008_recent_rooms.sql"),
     include_str!("../migrations/sqlite/0009_expiry.sql"),
+    include_str!("../migrations/sqlite/0010_polling.sql"),
 ];
 const READERS: usize = 4;
 

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{claims, deliveries, events, health, ledger, purge, tenants, SqliteStore};
+use super::{claims, deliveries, events, health, ledger, polling, purge, tenants, SqliteStore};
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, Event, EventId, KeyId,
 };
 use crate::store::ledger::{Ledger, Subject};
+use crate::store::poll::{Poll, Polled};
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
     EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
@@ -227,6 +228,10 @@ impl DeliveryQueue for SqliteStore {
     }
     async fn pending_count(&self) -> StoreResult<u64> {
         self.read(deliveries::pending_count).await
+    }
+    async fn poll(&self, poll: &Poll) -> StoreResult<Polled> {
+        let poll = poll.clone();
+        self.write(move |c| polling::poll(c, &poll)).await
     }
     async fn update_health(
         &self,
