@@ -9,6 +9,7 @@ use super::error::{ApiError, ApiResult};
 use super::event_types::check_known;
 use super::AppState;
 use crate::domain::endpoint::{EndpointKind, Subscription};
+use crate::domain::verification::{VerificationMode, VerificationState};
 use crate::domain::{
     App, Endpoint, EndpointId, EndpointSecret, EndpointUrl, FieldError, FormatKind, LabelFilter,
     Signing,
@@ -49,6 +50,7 @@ pub async fn new_endpoint(
         .flatten();
     let mut ep = fresh(app, format, defaults);
     ep.kind = kind;
+    ep.verification = input.verification.take().unwrap_or_default();
     if let Some(url) = url {
         ep.url = url;
     }
@@ -57,11 +59,40 @@ pub async fn new_endpoint(
         ep.secret = secret;
     }
     input.apply_settings(&mut ep, &mut errors);
+    reverify(&mut ep, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
     check_known(state, app, "events", &named).await?;
     Ok(ep)
+}
+
+/// A new URL or verification mode, which starts verification over.
+fn patch_url(
+    state: &AppState,
+    ep: &mut Endpoint,
+    input: &mut EndpointInput,
+    errors: &mut Vec<FieldError>,
+) {
+    let before = (ep.url.clone(), ep.verification);
+    match url_of(state, input.url.take(), ep.kind, false) {
+        Ok(Some(url)) => ep.url = url,
+        Ok(None) => {}
+        Err(e) => errors.push(e),
+    }
+    ep.verification = input.verification.take().unwrap_or(ep.verification);
+    if (ep.url.clone(), ep.verification) != before {
+        reverify(ep, errors);
+    }
+}
+
+/// Starts verification over, for a new endpoint or one whose URL or verification changed.
+fn reverify(ep: &mut Endpoint, errors: &mut Vec<FieldError>) {
+    if ep.kind == EndpointKind::Polling && ep.verification != VerificationMode::None {
+        let why = "a polling endpoint has no url to verify";
+        errors.push(FieldError::new("verification", why));
+    }
+    ep.verification_state = VerificationState::fresh(ep.verification);
 }
 
 /// The secret a request asks for: the one it gives (`secret`, or `authorization_header` on
@@ -145,6 +176,8 @@ fn fresh(app: &App, format: FormatKind, defaults: Defaults) -> Endpoint {
         disable_after_s: None,
         ttl_s: None,
         health: Default::default(),
+        verification: VerificationMode::None,
+        verification_state: VerificationState::default(),
         metadata: serde_json::json!({}),
         created_at: now,
         updated_at: now,
@@ -190,11 +223,7 @@ pub async fn patched(
             "cannot change after creation; create a new endpoint",
         ));
     }
-    match url_of(state, input.url.take(), ep.kind, false) {
-        Ok(Some(url)) => ep.url = url,
-        Ok(None) => {}
-        Err(e) => errors.push(e),
-    }
+    patch_url(state, &mut ep, &mut input, &mut errors);
     let mut named = Vec::new();
     if let Some(events) = input.events.take() {
         match parse_events(&events) {

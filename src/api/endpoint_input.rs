@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::error::ApiError;
 use crate::domain::endpoint::{EndpointKind, Ordering, Subscription};
 use crate::domain::ssrf::DestinationPolicy;
+use crate::domain::verification::VerificationMode;
 use crate::domain::{
     Endpoint, EndpointUrl, EventTypeName, FieldError, FormatKind, LabelFilter, Labels,
     RetrySchedule, Signing,
@@ -37,6 +38,8 @@ pub struct EndpointInput {
     /// `push` (the default) or `polling`: a polling endpoint has no `url`; its consumer pulls
     /// from `.../poll`. Fixed after creation.
     pub kind: Option<EndpointKind>,
+    /// `none` (default), `challenge` or `zoom`: deliveries wait until the URL passes.
+    pub verification: Option<VerificationMode>,
     pub name: Option<String>,
     pub description: Option<String>,
     /// `standard`, `digitalsamba`, `attendee`, `livekit`, `plugnmeet` or `sendbird`; defaults

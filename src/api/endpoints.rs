@@ -19,7 +19,7 @@ use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
 use crate::dispatch::announce;
 use crate::domain::endpoint::EndpointKind;
-use crate::domain::{App, Endpoint, EndpointId, EndpointSecret, Health, Signing};
+use crate::domain::{App, Endpoint, EndpointId, Health};
 use crate::store::{Changed, HealthChange, Recovery};
 
 #[derive(Deserialize, ToSchema)]
@@ -50,27 +50,6 @@ pub struct EndpointWithSecret {
     pub secret: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct SecretView {
-    pub secret: String,
-    /// `standard` endpoints signing with ed25519: the `whpk_` key receivers verify with.
-    pub public_key: Option<String>,
-    /// Until when the previous secret still signs, during a rotation.
-    pub previous_valid_until: Option<DateTime<Utc>>,
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RotateSecret {
-    /// How long the old secret keeps signing beside the new one (default 86400, max 7 days).
-    pub grace_period_s: Option<i64>,
-    /// The new secret; generated when omitted.
-    pub secret: Option<String>,
-    /// `standard`: the scheme of the generated secret (`hmac` or `ed25519`); the current
-    /// one's when omitted. Both sign during the grace period, so receivers can move over.
-    pub signing: Option<Signing>,
-}
-
 /// The app's endpoint the path names.
 pub(super) async fn load(
     state: &AppState,
@@ -83,9 +62,17 @@ pub(super) async fn load(
     }
 }
 
-fn changed(state: &AppState, id: &EndpointId) {
+pub(super) fn changed(state: &AppState, id: &EndpointId) {
     if let Some(d) = &state.dispatcher {
         d.endpoint_changed(id);
+    }
+}
+
+/// Starts the endpoint's verification when it needs one (on a node without a dispatcher,
+/// the sweep of one that has will).
+fn verify(state: &AppState, ep: &Endpoint) {
+    if let Some(d) = &state.dispatcher {
+        d.verify_soon(ep.clone());
     }
 }
 
@@ -100,6 +87,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<EndpointWithSecret>)> {
     let ep = endpoint_build::new_endpoint(&state, &scoped.app, input).await?;
     state.store.create_endpoint(&ep).await?;
+    verify(&state, &ep);
     let secret = ep.secret.expose().to_owned();
     Ok((
         StatusCode::CREATED,
@@ -155,6 +143,7 @@ pub async fn update(
         ep = enabled_again(&state, ep).await?;
     }
     changed(&state, &ep.id);
+    verify(&state, &ep);
     Ok(Json(ep))
 }
 
@@ -197,68 +186,6 @@ pub async fn delete(
     state.store.delete_endpoint(&ep.id).await?;
     changed(&state, &ep.id);
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Reads the endpoint's current secret (the one explicit secret read).
-#[utoipa::path(get, path = "/v1/apps/{app}/endpoints/{ep}/secret", tag = "endpoints",
-    params(("app" = String, Path), ("ep" = String, Path)),
-    responses((status = 200, body = SecretView), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn secret(
-    State(state): State<AppState>,
-    scoped: Scoped,
-    child: Child<EndpointId>,
-) -> ApiResult<Json<SecretView>> {
-    let ep = load(&state, &scoped.app, &child).await?;
-    let previous_valid_until = ep
-        .previous_secret
-        .as_ref()
-        .map(|(_, t)| *t)
-        .filter(|t| *t > Utc::now());
-    Ok(Json(SecretView {
-        secret: ep.secret.expose().to_owned(),
-        public_key: ep.secret.public_key(),
-        previous_valid_until,
-    }))
-}
-
-/// Replaces the secret; the old one keeps signing beside it for the grace period.
-#[utoipa::path(post, path = "/v1/apps/{app}/endpoints/{ep}/secret/rotate", tag = "endpoints",
-    params(("app" = String, Path), ("ep" = String, Path)), request_body = RotateSecret,
-    responses((status = 200, body = SecretView), (status = 404, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn rotate(
-    State(state): State<AppState>,
-    scoped: Scoped,
-    child: Child<EndpointId>,
-    JsonBody(req): JsonBody<RotateSecret>,
-) -> ApiResult<Json<SecretView>> {
-    let mut ep = load(&state, &scoped.app, &child).await?;
-    let grace = req.grace_period_s.unwrap_or(86_400);
-    if !(0..=7 * 86_400).contains(&grace) {
-        return Err(ApiError::field(
-            "grace_period_s",
-            "must be between 0 and 604800",
-        ));
-    }
-    let input = EndpointInput {
-        secret: req.secret,
-        signing: req.signing,
-        ..Default::default()
-    };
-    let new = endpoint_build::input_secret(&input, ep.format, Some(ep.secret.signing()))?
-        .unwrap_or_else(|| EndpointSecret::generate(ep.format));
-    let until = Utc::now() + chrono::Duration::seconds(grace);
-    let old = std::mem::replace(&mut ep.secret, new);
-    ep.previous_secret = (grace > 0).then_some((old, until));
-    ep.updated_at = Utc::now();
-    state.store.update_endpoint(&ep).await?;
-    changed(&state, &ep.id);
-    let previous_valid_until = ep.previous_secret.as_ref().map(|(_, t)| *t);
-    Ok(Json(SecretView {
-        secret: ep.secret.expose().to_owned(),
-        public_key: ep.secret.public_key(),
-        previous_valid_until,
-    }))
 }
 
 /// Re-queues an endpoint's failed deliveries created in `[since, until)`.

@@ -13,6 +13,7 @@ mod deadline;
 pub mod deliveries;
 pub mod endpoint_build;
 pub mod endpoint_input;
+pub mod endpoint_secret;
 pub mod endpoints;
 pub mod error;
 pub mod event_input;
@@ -86,6 +87,34 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Endpoints, their secrets, recovery and polling.
+fn endpoint_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/apps/{app}/endpoints",
+            post(endpoints::create).get(endpoints::list),
+        )
+        .route(
+            "/apps/{app}/endpoints/{ep}",
+            get(endpoints::get)
+                .patch(endpoints::update)
+                .delete(endpoints::delete),
+        )
+        .route(
+            "/apps/{app}/endpoints/{ep}/secret",
+            get(endpoint_secret::secret),
+        )
+        .route(
+            "/apps/{app}/endpoints/{ep}/secret/rotate",
+            post(endpoint_secret::rotate),
+        )
+        .route(
+            "/apps/{app}/endpoints/{ep}/recover",
+            post(endpoints::recover),
+        )
+        .route("/apps/{app}/endpoints/{ep}/poll", get(poll::poll))
+}
+
 /// Rooms and bots: catch-up and ledgers.
 fn rooms_routes() -> Router<AppState> {
     Router::new()
@@ -114,26 +143,7 @@ fn v1(settings: &Settings) -> Router<AppState> {
             "/apps/{app}/event-types",
             get(event_types::list).post(event_types::create),
         )
-        .route(
-            "/apps/{app}/endpoints",
-            post(endpoints::create).get(endpoints::list),
-        )
-        .route(
-            "/apps/{app}/endpoints/{ep}",
-            get(endpoints::get)
-                .patch(endpoints::update)
-                .delete(endpoints::delete),
-        )
-        .route("/apps/{app}/endpoints/{ep}/secret", get(endpoints::secret))
-        .route(
-            "/apps/{app}/endpoints/{ep}/secret/rotate",
-            post(endpoints::rotate),
-        )
-        .route(
-            "/apps/{app}/endpoints/{ep}/recover",
-            post(endpoints::recover),
-        )
-        .route("/apps/{app}/endpoints/{ep}/poll", get(poll::poll))
+        .merge(endpoint_routes())
         .route(
             "/apps/{app}/events",
             post(events::publish).layer(event_limit).get(events::list),

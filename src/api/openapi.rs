@@ -4,7 +4,10 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{apps, deliveries, endpoints, event_types, events, ingest, keys, ops, poll, rooms};
+use super::{
+    apps, deliveries, endpoint_secret, endpoints, event_types, events, ingest, keys, ops, poll,
+    rooms,
+};
 
 struct BearerAuth;
 
@@ -27,7 +30,7 @@ impl Modify for BearerAuth {
         keys::create, keys::delete,
         event_types::list, event_types::create,
         endpoints::create, endpoints::list, endpoints::get, endpoints::update, endpoints::delete,
-        endpoints::secret, endpoints::rotate, endpoints::recover,
+        endpoint_secret::secret, endpoint_secret::rotate, endpoints::recover,
         events::publish, events::publish_batch, events::list, events::get,
         rooms::events, rooms::room, rooms::bot, rooms::list, poll::poll,
         deliveries::list, deliveries::get, deliveries::resend,

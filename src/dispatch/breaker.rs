@@ -36,7 +36,7 @@ impl EndpointQueue {
     /// Whether a delivery may go to `ep` now: always while the breaker is closed; as the one
     /// probe when the cool-down is over and this process takes the probe first.
     pub(super) async fn admit(&self, d: &Dispatcher, ep: &Endpoint) -> Admit {
-        if !ep.enabled {
+        if !ep.deliverable() {
             return Admit::HandBack;
         }
         let now = Utc::now();

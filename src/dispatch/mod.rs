@@ -20,6 +20,7 @@ mod settings;
 mod share;
 #[cfg(test)]
 mod step_tests;
+mod verify;
 mod window;
 
 use std::collections::{HashMap, HashSet};

@@ -4,13 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
 use serde_json::json;
 
 use super::Dispatcher;
-use crate::domain::{
-    DeliveryStatus, Endpoint, Event, EventData, EventId, EventTypeName, Labels, Trigger,
-};
+use crate::domain::{DeliveryStatus, Endpoint, Event, Labels, Trigger};
 use crate::store::{AttemptOutcome, Job, Lease, Store};
 
 impl Dispatcher {
@@ -50,21 +47,7 @@ pub async fn announce(
     let Ok(labels) = Labels::parse("labels", labels) else {
         return;
     };
-    let now = Utc::now();
-    let event = Event {
-        id: EventId::new(),
-        app_id: ep.app_id.clone(),
-        event_type: EventTypeName::from_trusted(kind.to_owned()),
-        data: EventData::from_trusted(data.to_string()),
-        labels,
-        occurred_at: now,
-        idempotency_key: None,
-        metadata: None,
-        ordering_key: None,
-        sequence: None,
-        ttl_s: None,
-        created_at: now,
-    };
+    let event = Event::internal(ep.app_id.clone(), kind, &data, labels);
     let lease = dispatcher.map_or_else(Lease::none, Dispatcher::lease);
     match store.publish(vec![event], &lease).await {
         Ok(published) => {

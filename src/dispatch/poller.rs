@@ -22,6 +22,7 @@ impl Dispatcher {
             Err(e) => tracing::error!(error = %e.chain(), "cannot release leases"),
         }
         let renewer = tokio::spawn(self.clone().renew_leases());
+        let verifier = tokio::spawn(self.clone().verify_sweep());
         let remote = self.inner.store.work_signal();
         loop {
             self.claim_until_full_at(None).await;
@@ -39,6 +40,7 @@ impl Dispatcher {
             }
         }
         renewer.abort();
+        verifier.abort();
         self.inner
             .stopping
             .store(true, std::sync::atomic::Ordering::Relaxed);

@@ -10,6 +10,7 @@ use super::{
     AppId, EndpointId, EndpointSecret, Event, EventTypeName, FieldError, Health, Labels,
     RetrySchedule,
 };
+use crate::domain::verification::{VerificationMode, VerificationState};
 
 /// The wire format an endpoint's receiver expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -194,6 +195,11 @@ pub struct Endpoint {
     pub ttl_s: Option<u32>,
     /// The circuit breaker: whether requests flow, and since when the endpoint fails.
     pub health: Health,
+    /// `none`, `challenge` or `zoom`: how the URL proves it wants these events.
+    pub verification: VerificationMode,
+    /// Whether the URL passed verification; deliveries wait until it has, and `reason`
+    /// says why they wait.
+    pub verification_state: VerificationState,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -214,6 +220,11 @@ impl Endpoint {
         self.enabled = false;
         self.disabled_reason = Some(reason.to_owned());
         self.updated_at = at;
+    }
+
+    /// Whether its deliveries may be sent now: enabled, and verified where asked.
+    pub fn deliverable(&self) -> bool {
+        self.enabled && self.verification_state.passes()
     }
 
     /// Whether a freshly published event fans out to this endpoint.

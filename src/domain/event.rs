@@ -215,6 +215,31 @@ pub struct Event {
 }
 
 impl Event {
+    /// An event Herald makes itself (an operational event, a verification challenge): of
+    /// type `event_type` with `data`, now, with no idempotency key, room or time to live.
+    pub fn internal(
+        app_id: AppId,
+        event_type: &str,
+        data: &serde_json::Value,
+        labels: Labels,
+    ) -> Event {
+        let now = Utc::now();
+        Event {
+            id: EventId::new(),
+            app_id,
+            event_type: EventTypeName::from_trusted(event_type.to_owned()),
+            data: EventData::from_trusted(data.to_string()),
+            labels,
+            occurred_at: now,
+            idempotency_key: None,
+            metadata: None,
+            ordering_key: None,
+            sequence: None,
+            ttl_s: None,
+            created_at: now,
+        }
+    }
+
     /// The key per-room ordering uses: `ordering_key`, else the `room_id` label.
     pub fn order_key(&self) -> Option<OrderingKey> {
         self.ordering_key.clone().or_else(|| {

@@ -16,6 +16,7 @@ pub mod json;
 pub mod retry;
 pub mod secret;
 pub mod ssrf;
+pub mod verification;
 
 pub use app::{App, Ingest, LivekitIngest, Preset};
 pub use delivery::{Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger};

@@ -27,7 +27,7 @@ pub(crate) use fuzz_tests::json_value as fuzz_json;
 pub use livekit::Livekit;
 pub use plugnmeet::Plugnmeet;
 pub use sendbird::Sendbird;
-pub use standard::Standard;
+pub use standard::{headers as standard_headers, Standard};
 
 /// Everything a format may put on the wire for one attempt.
 pub struct Outgoing<'a> {

@@ -17,7 +17,7 @@ use super::{
     same, Credentials, Defaults, Format, Incoming, Outgoing, RenderError, Rendered, VerifyError,
 };
 use crate::domain::endpoint::Ordering;
-use crate::domain::{ed25519, EventData, RetrySchedule};
+use crate::domain::{ed25519, Endpoint, EventData, RetrySchedule};
 
 /// How far a `webhook-timestamp` may be from the verifier's clock.
 pub const TOLERANCE_S: i64 = 300;
@@ -62,6 +62,29 @@ fn sign_hmac(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Stri
     Ok(format!("v1,{}", B64.encode(mac.finalize().into_bytes())))
 }
 
+/// The headers of `body` sent as message `id` at `now`, signed by every key of `ep` valid
+/// then. Deliveries and the endpoint's verification challenge are signed alike.
+pub fn headers(
+    ep: &Endpoint,
+    id: &str,
+    now: DateTime<Utc>,
+    body: &[u8],
+) -> Result<Vec<(&'static str, String)>, RenderError> {
+    let ts = now.timestamp();
+    let signatures: Vec<String> = ep
+        .signing_secrets(now)
+        .into_iter()
+        .map(|secret| sign(secret.expose(), id, ts, body))
+        .collect::<Result<_, _>>()
+        .map_err(|e| RenderError::Secret(e.to_string()))?;
+    Ok(vec![
+        ("content-type", "application/json".to_owned()),
+        ("webhook-id", id.to_owned()),
+        ("webhook-timestamp", ts.to_string()),
+        ("webhook-signature", signatures.join(" ")),
+    ])
+}
+
 impl Format for Standard {
     fn render(&self, out: &Outgoing<'_>) -> Result<Rendered, RenderError> {
         let body = Body {
@@ -74,24 +97,8 @@ impl Format for Standard {
             sequence: out.event.sequence,
         };
         let body = serde_json::to_vec(&body).map_err(|e| RenderError::Data(e.to_string()))?;
-        let ts = out.now.timestamp();
-        let id = out.delivery_id.as_str();
-        let signatures: Vec<String> = out
-            .endpoint
-            .signing_secrets(out.now)
-            .into_iter()
-            .map(|secret| sign(secret.expose(), id, ts, &body))
-            .collect::<Result<_, _>>()
-            .map_err(|e| RenderError::Secret(e.to_string()))?;
-        Ok(Rendered {
-            body,
-            headers: vec![
-                ("content-type", "application/json".to_owned()),
-                ("webhook-id", id.to_owned()),
-                ("webhook-timestamp", ts.to_string()),
-                ("webhook-signature", signatures.join(" ")),
-            ],
-        })
+        let headers = headers(out.endpoint, out.delivery_id.as_str(), out.now, &body)?;
+        Ok(Rendered { body, headers })
     }
 
     fn verify(

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::endpoint::{EndpointKind, Ordering, Subscription};
+use crate::domain::verification::{VerificationMode, VerificationState};
 use crate::domain::{
     AppId, Endpoint, EndpointId, EndpointSecret, EndpointUrl, EventTypeName, FormatKind, Health,
     LabelFilter, RetrySchedule,
@@ -19,6 +20,10 @@ pub struct EndpointDoc {
     pub url: String,
     #[serde(default)]
     pub kind: EndpointKind,
+    #[serde(default)]
+    pub verification: VerificationMode,
+    #[serde(default)]
+    pub verification_state: VerificationState,
     pub name: String,
     pub description: String,
     pub format: FormatKind,
@@ -53,6 +58,8 @@ impl EndpointDoc {
         EndpointDoc {
             url: ep.url.as_str().to_owned(),
             kind: ep.kind,
+            verification: ep.verification,
+            verification_state: ep.verification_state.clone(),
             name: ep.name.clone(),
             description: ep.description.clone(),
             format: ep.format,
@@ -104,6 +111,8 @@ impl EndpointDoc {
             app_id,
             url: EndpointUrl::from_trusted(self.url),
             kind: self.kind,
+            verification: self.verification,
+            verification_state: self.verification_state,
             name: self.name,
             description: self.description,
             format: self.format,

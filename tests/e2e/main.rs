@@ -42,3 +42,4 @@ mod store_rows;
 mod store_upgrade;
 mod telemetry;
 mod validation;
+mod verification;

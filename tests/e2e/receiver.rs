@@ -24,6 +24,21 @@ pub enum Reply {
     SlowFlaky(Duration, u8),
     /// Answers with this status and body.
     Text(u16, &'static str),
+    /// Answers 200 with what this makes of the request body.
+    Answer(Answerer),
+}
+
+/// Makes an answer's body of a request's body.
+pub type Answer = dyn Fn(&[u8]) -> String + Send + Sync;
+
+/// A reply computed from the request body.
+#[derive(Clone)]
+pub struct Answerer(pub Arc<Answer>);
+
+impl std::fmt::Debug for Answerer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Answerer")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -85,12 +100,17 @@ async fn handle(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
             inner.script.pop_front().unwrap_or(default),
         )
     };
-    let mut body = "";
+    let mut body = String::new();
     let status = match reply {
         Reply::Status(s) => s,
         Reply::Text(s, text) => {
-            body = text;
+            body = text.to_owned();
             s
+        }
+        Reply::Answer(answer) => {
+            let request = rx.inner.lock().expect("lock").got[index].body.clone();
+            body = (answer.0)(&request);
+            200
         }
         Reply::Slow(d, s) => {
             tokio::time::sleep(d).await;

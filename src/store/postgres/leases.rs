@@ -82,7 +82,7 @@ pub async fn claim_due(pool: &PgPool, claim: &Claim, owner: &str) -> StoreResult
          eps AS ( \
            SELECT e.id, coalesce(r.room, $6) AS room FROM endpoints e \
            LEFT JOIN room r ON r.endpoint_id = e.id WHERE coalesce(r.room, $6) > 0 \
-           AND e.enabled AND coalesce(e.paused_until, 0) <= $1 \
+           AND e.enabled AND e.verified AND coalesce(e.paused_until, 0) <= $1 \
            ORDER BY (e.id <= $7), e.id), \
          due AS ( \
            SELECT x.id FROM eps CROSS JOIN LATERAL ( \

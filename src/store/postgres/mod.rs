@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0006_recent_rooms.sql"),
     include_str!("../migrations/postgres/0007_expiry.sql"),
     include_str!("../migrations/postgres/0008_polling.sql"),
+    include_str!("../migrations/postgres/0009_verification.sql"),
 ];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";

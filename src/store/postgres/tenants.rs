@@ -197,7 +197,8 @@ fn doc_json(ep: &Endpoint) -> StoreResult<String> {
 
 pub async fn insert_endpoint(pool: &PgPool, ep: &Endpoint) -> StoreResult<()> {
     sqlx::query(&format!(
-        "INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, NULL)"
+        "INSERT INTO endpoints ({ENDPOINT_COLS}, verified) \
+         VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)"
     ))
     .bind(ep.id.as_str())
     .bind(ep.app_id.as_str())
@@ -205,19 +206,23 @@ pub async fn insert_endpoint(pool: &PgPool, ep: &Endpoint) -> StoreResult<()> {
     .bind(doc_json(ep)?)
     .bind(to_ms(ep.created_at))
     .bind(to_ms(ep.updated_at))
+    .bind(ep.verification_state.passes())
     .execute(pool)
     .await?;
     Ok(())
 }
 
 pub async fn update_endpoint(c: &mut PgConnection, ep: &Endpoint) -> StoreResult<()> {
-    sqlx::query("UPDATE endpoints SET enabled = $2, doc = $3, updated_at = $4 WHERE id = $1")
-        .bind(ep.id.as_str())
-        .bind(ep.enabled)
-        .bind(doc_json(ep)?)
-        .bind(to_ms(ep.updated_at))
-        .execute(c)
-        .await?;
+    sqlx::query(
+        "UPDATE endpoints SET enabled = $2, doc = $3, updated_at = $4, verified = $5 WHERE id = $1",
+    )
+    .bind(ep.id.as_str())
+    .bind(ep.enabled)
+    .bind(doc_json(ep)?)
+    .bind(to_ms(ep.updated_at))
+    .bind(ep.verification_state.passes())
+    .execute(c)
+    .await?;
     Ok(())
 }
 

@@ -18,7 +18,8 @@ pub fn claim_due(c: &Connection, claim: &Claim, owner: &str) -> StoreResult<Vec<
     // Disabled endpoints, and those whose breaker holds their deliveries back, are skipped.
     let ids: Vec<EndpointId> = c
         .prepare_cached(
-            "SELECT id FROM endpoints WHERE enabled = 1 AND coalesce(paused_until, 0) <= ?1 \
+            "SELECT id FROM endpoints WHERE enabled = 1 AND verified = 1 \
+             AND coalesce(paused_until, 0) <= ?1 \
              ORDER BY id",
         )?
         .query_map([now], |r| Ok(EndpointId::from_trusted(r.get(0)?)))?

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0008_recent_rooms.sql"),
     include_str!("../migrations/sqlite/0009_expiry.sql"),
     include_str!("../migrations/sqlite/0010_polling.sql"),
+    include_str!("../migrations/sqlite/0011_verification.sql"),
 ];
 const READERS: usize = 4;
 

@@ -161,14 +161,18 @@ fn doc_json(ep: &Endpoint) -> StoreResult<String> {
 
 pub fn insert_endpoint(c: &Connection, ep: &Endpoint) -> StoreResult<()> {
     c.execute(
-        &format!("INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)"),
+        &format!(
+            "INSERT INTO endpoints ({ENDPOINT_COLS}, verified) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)"
+        ),
         params![
             ep.id.as_str(),
             ep.app_id.as_str(),
             ep.enabled,
             doc_json(ep)?,
             to_ms(ep.created_at),
-            to_ms(ep.updated_at)
+            to_ms(ep.updated_at),
+            ep.verification_state.passes()
         ],
     )?;
     Ok(())
@@ -176,12 +180,13 @@ pub fn insert_endpoint(c: &Connection, ep: &Endpoint) -> StoreResult<()> {
 
 pub fn update_endpoint(c: &Connection, ep: &Endpoint) -> StoreResult<()> {
     c.execute(
-        "UPDATE endpoints SET enabled = ?2, doc = ?3, updated_at = ?4 WHERE id = ?1",
+        "UPDATE endpoints SET enabled = ?2, doc = ?3, updated_at = ?4, verified = ?5 WHERE id = ?1",
         params![
             ep.id.as_str(),
             ep.enabled,
             doc_json(ep)?,
-            to_ms(ep.updated_at)
+            to_ms(ep.updated_at),
+            ep.verification_state.passes()
         ],
     )?;
     Ok(())

@@ -1,0 +1,3 @@
+-- Verified endpoints: an endpoint whose URL has not passed verification keeps its
+-- deliveries waiting; claims skip it. Endpoints from before verification need none.
+ALTER TABLE endpoints ADD COLUMN verified BOOLEAN NOT NULL DEFAULT true;
