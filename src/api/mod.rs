@@ -14,6 +14,7 @@ pub mod deliveries;
 pub mod endpoint_build;
 pub mod endpoint_input;
 pub mod endpoint_secret;
+pub mod endpoint_test;
 pub mod endpoints;
 pub mod error;
 pub mod event_input;
@@ -113,6 +114,7 @@ fn endpoint_routes() -> Router<AppState> {
             post(endpoints::recover),
         )
         .route("/apps/{app}/endpoints/{ep}/poll", get(poll::poll))
+        .route("/apps/{app}/endpoints/{ep}/test", post(endpoint_test::test))
 }
 
 /// Rooms and bots: catch-up and ledgers.

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    apps, deliveries, endpoint_secret, endpoints, event_types, events, ingest, keys, ops, poll,
-    rooms,
+    apps, deliveries, endpoint_secret, endpoint_test, endpoints, event_types, events, ingest, keys,
+    ops, poll, rooms,
 };
 
 struct BearerAuth;
@@ -32,7 +32,7 @@ impl Modify for BearerAuth {
         endpoints::create, endpoints::list, endpoints::get, endpoints::update, endpoints::delete,
         endpoint_secret::secret, endpoint_secret::rotate, endpoints::recover,
         events::publish, events::publish_batch, events::list, events::get,
-        rooms::events, rooms::room, rooms::bot, rooms::list, poll::poll,
+        rooms::events, rooms::room, rooms::bot, rooms::list, poll::poll, endpoint_test::test,
         deliveries::list, deliveries::get, deliveries::resend,
         ingest::livekit,
     ),

@@ -6,6 +6,7 @@
 
 mod attendee;
 mod digitalsamba;
+pub mod examples;
 mod herald;
 mod livekit;
 mod plugnmeet;

@@ -10,7 +10,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::client::Response;
 use super::{outcome, Dispatcher};
-use crate::domain::{DeliveryStatus, Endpoint, ErrorKind};
+use crate::domain::{Attempt, DeliveryId, DeliveryStatus, Endpoint, ErrorKind, Event, Trigger};
 use crate::formats::{format_for, request_headers, Outgoing};
 use crate::store::{AttemptOutcome, Job};
 
@@ -143,5 +143,24 @@ pub async fn record(dispatcher: &Dispatcher, job: &Job, outcome: &AttemptOutcome
     if outcome.disable_endpoint.is_some() {
         dispatcher.endpoint_changed(&job.endpoint_id);
         tracing::warn!(endpoint = %job.endpoint_id, "endpoint disabled: the receiver answered 410 Gone");
+    }
+}
+
+impl Dispatcher {
+    /// Sends `event` to `ep` once, now, outside the queue (a test event): nothing is stored,
+    /// and the answer is the attempt as the delivery log would show it.
+    pub async fn send_once(&self, ep: &Endpoint, event: Event) -> Option<Attempt> {
+        let job = Job {
+            delivery_id: DeliveryId::new(),
+            endpoint_id: ep.id.clone(),
+            event: Arc::new(event),
+            attempt_count: 0,
+            trigger: Trigger::Manual,
+            ordering_key: None,
+            seq: 0,
+            expires_at: None,
+            polled: false,
+        };
+        send(self, ep, &job).await.attempt
     }
 }

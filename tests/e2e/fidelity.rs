@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::harness::{rand_suffix, Herald, TempDir, ADMIN};
 use crate::receiver::Receiver;
 
-const FORMATS: [&str; 6] = [
+pub const FORMATS: [&str; 6] = [
     "standard",
     "digitalsamba",
     "attendee",

@@ -30,6 +30,7 @@ mod recovery;
 mod retention;
 mod rooms;
 mod secrets;
+mod send_test;
 mod sequences;
 mod signing;
 mod stops;
