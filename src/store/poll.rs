@@ -44,6 +44,12 @@ impl Polled {
 pub const ACK: &str = "UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL, \
      updated_at = $3 WHERE endpoint_id = $1 AND poll_number <= $2 AND status = 'pending'";
 
+/// Ends the endpoint's unserved deliveries whose time to live is over: a consumer that polls
+/// late is not handed stale media state. `$1` endpoint, `$2` now.
+pub const EXPIRE: &str = "UPDATE deliveries SET status = 'expired', next_attempt_at = NULL, \
+     updated_at = $2 WHERE endpoint_id = $1 AND status = 'pending' AND poll_number IS NULL \
+     AND expires_at <= $2";
+
 /// Numbers the endpoint's pending, unnumbered deliveries after its highest number, in the
 /// order of their events (a room's by its sequence): `$1` endpoint.
 pub const NUMBER: &str = "WITH top AS (SELECT coalesce(max(poll_number), 0) AS m \

@@ -201,7 +201,27 @@ async fn polling_refuses_what_does_not_apply() {
         .await;
     assert_eq!(status, 422, "{problem}");
     publish(&herald, &app, "r1", 1).await;
+    // An item whose time to live ended before anyone polled is not served.
+    let stale =
+        json!({"type": "track.published", "data": {}, "labels": {"room_id": "r1"}, "ttl_s": 1});
+    let (status, ack) = herald.publish(&app, stale).await;
+    assert_eq!(status, 202, "{ack}");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let page = poll(&herald, &app, id, "").await;
+    let types: Vec<&str> = page["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["type"].as_str())
+        .collect();
+    assert_eq!(types, ["participant.joined"], "{page}");
+    let expired = format!("/v1/apps/{app}/deliveries?status=expired&endpoint={id}");
+    let (_, _, expired) = herald.call("GET", &expired, None).await;
+    assert_eq!(
+        expired["data"].as_array().map(Vec::len),
+        Some(1),
+        "{expired}"
+    );
     let dlv = page["data"][0]["delivery_id"].as_str().expect("an item");
     let (status, _, problem) = herald
         .call(

@@ -5,7 +5,7 @@ use sqlx::PgPool;
 
 use super::deliveries::job_cols;
 use super::rows::job;
-use crate::store::poll::{in_order, Poll, Polled, ACK, ACKED, NUMBER, SERVED};
+use crate::store::poll::{in_order, Poll, Polled, ACK, ACKED, EXPIRE, NUMBER, SERVED};
 use crate::store::{to_ms, StoreResult};
 
 pub async fn poll(pool: &PgPool, poll: &Poll) -> StoreResult<Polled> {
@@ -20,6 +20,8 @@ pub async fn poll(pool: &PgPool, poll: &Poll) -> StoreResult<Polled> {
         let ack = sqlx::query(ACK).bind(ep).bind(after).bind(now);
         ack.execute(&mut *tx).await?;
     }
+    let expire = sqlx::query(EXPIRE).bind(ep).bind(to_ms(poll.now));
+    expire.execute(&mut *tx).await?;
     sqlx::query(NUMBER).bind(ep).execute(&mut *tx).await?;
     let after = match poll.after {
         Some(after) => after,

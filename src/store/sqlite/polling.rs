@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection};
 
 use super::deliveries::jobs_where;
-use crate::store::poll::{in_order, sqlite, Poll, Polled, ACK, ACKED, NUMBER, SERVED};
+use crate::store::poll::{in_order, sqlite, Poll, Polled, ACK, ACKED, EXPIRE, NUMBER, SERVED};
 use crate::store::{to_ms, StoreResult};
 
 pub fn poll(c: &Connection, poll: &Poll) -> StoreResult<Polled> {
@@ -13,6 +13,8 @@ pub fn poll(c: &Connection, poll: &Poll) -> StoreResult<Polled> {
         c.prepare_cached(&sqlite(ACK))?
             .execute(params![ep, after, to_ms(poll.now)])?;
     }
+    c.prepare_cached(&sqlite(EXPIRE))?
+        .execute(params![ep, to_ms(poll.now)])?;
     c.prepare_cached(&sqlite(NUMBER))?.execute([ep])?;
     let after = match poll.after {
         Some(after) => after,
