@@ -206,7 +206,7 @@ async fn polling_refuses_what_does_not_apply() {
         json!({"type": "track.published", "data": {}, "labels": {"room_id": "r1"}, "ttl_s": 1});
     let (status, ack) = herald.publish(&app, stale).await;
     assert_eq!(status, 202, "{ack}");
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let page = poll(&herald, &app, id, "").await;
     let types: Vec<&str> = page["data"]
         .as_array()
