@@ -145,3 +145,49 @@ async fn signing_is_refused_where_it_cannot_apply() {
     let (status, _, problem) = herald.call("POST", &path, Some(bad_key)).await;
     assert_eq!(status, 422, "{problem}");
 }
+
+#[tokio::test]
+async fn herald_listen_checks_v1a_with_the_public_key() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = TempDir::new("ed25519-listen");
+    let herald = Herald::start(&dir.0);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let app = herald.create_app("standard").await;
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let body = json!({"url": url, "signing": "ed25519"});
+    let path = format!("/v1/apps/{app}/endpoints");
+    let (status, _, ep) = herald.call("POST", &path, Some(body)).await;
+    assert_eq!(status, 201, "{ep}");
+    let public = ep["public_key"].as_str().expect("public_key");
+    let mut listen = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["listen", "--port", &port.to_string(), "--secret", public])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("herald listen");
+    let lines = BufReader::new(listen.stdout.take().expect("stdout")).lines();
+    let (tx, verdicts) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if line.starts_with("signature:") || line.starts_with("herald listen:") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let ready = verdicts.recv_timeout(Duration::from_secs(20));
+    assert!(
+        ready.as_deref().is_ok_and(|l| l.contains("receiving")),
+        "{ready:?}"
+    );
+    let (status, ack) = herald
+        .publish(&app, json!({"type": "room.created", "data": {}}))
+        .await;
+    assert_eq!(status, 202, "{ack}");
+    let verdict = verdicts.recv_timeout(Duration::from_secs(20));
+    let _ = listen.kill();
+    assert_eq!(verdict.ok().as_deref(), Some("signature: valid (standard)"));
+}
