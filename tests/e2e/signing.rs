@@ -189,5 +189,6 @@ async fn herald_listen_checks_v1a_with_the_public_key() {
     assert_eq!(status, 202, "{ack}");
     let verdict = verdicts.recv_timeout(Duration::from_secs(20));
     let _ = listen.kill();
+    let _ = listen.wait();
     assert_eq!(verdict.ok().as_deref(), Some("signature: valid (standard)"));
 }
