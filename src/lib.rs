@@ -13,6 +13,7 @@
 //! - [`formats`] turns a delivery into the exact bytes and headers a platform's receivers
 //!   verify, and verifies them back.
 //! - [`ingest`] turns webhooks other systems send (a LiveKit server's) into events.
+//! - [`ui`] is the dashboard: the same store, read for a person in a browser.
 //! - [`cli`] and [`config`] wire it together into one binary.
 //!
 //! Only `store` and `domain` (for the store suite) and `cli` (for the binary) are public; the
@@ -30,3 +31,4 @@ pub(crate) mod retention;
 pub(crate) mod server;
 pub mod store;
 pub(crate) mod telemetry;
+pub(crate) mod ui;

@@ -56,25 +56,38 @@ impl FromRequestParts<AppState> for Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        if bool::from(hash_token(token).ct_eq(&state.admin_hash)) {
-            return Ok(Caller::Admin);
-        }
-        if token.starts_with("hk_") {
-            let hash = hash_hex(token);
-            let found = match state.keys.get(&hash) {
-                Some(found) => Some(found),
-                None => state.store.find_key(&hash).await?.map(|key| {
-                    state.keys.put(hash, (key.app_id.clone(), key.id.clone()));
-                    (key.app_id, key.id)
-                }),
-            };
-            if let Some((app, key)) = found {
+        match resolve(state, token).await? {
+            Some((caller, Some(key))) => {
                 spend(parts, state, &key)?;
-                return Ok(Caller::App(app));
+                Ok(caller)
             }
+            Some((caller, None)) => Ok(caller),
+            None => Err(ApiError::Unauthorized),
         }
-        Err(ApiError::Unauthorized)
     }
+}
+
+/// Who `token` is: the admin, or an app through one of its keys (and which); `None` for a
+/// token that is neither. Shared by the API's bearer tokens and the dashboard's sign-in.
+pub async fn resolve(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(Caller, Option<KeyId>)>, ApiError> {
+    if bool::from(hash_token(token).ct_eq(&state.admin_hash)) {
+        return Ok(Some((Caller::Admin, None)));
+    }
+    if !token.starts_with("hk_") {
+        return Ok(None);
+    }
+    let hash = hash_hex(token);
+    let found = match state.keys.get(&hash) {
+        Some(found) => Some(found),
+        None => state.store.find_key(&hash).await?.map(|key| {
+            state.keys.put(hash, (key.app_id.clone(), key.id.clone()));
+            (key.app_id, key.id)
+        }),
+    };
+    Ok(found.map(|(app, key)| (Caller::App(app), Some(key))))
 }
 
 /// Takes the request from the key's rate limit, leaving what is left for the response.

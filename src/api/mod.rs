@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     let routes = if state.settings.role.serves_api() {
         ops.nest("/v1", v1(&state.settings))
             .route("/openapi.json", get(openapi::serve))
+            .merge(crate::ui::routes())
     } else {
         ops
     };
@@ -137,6 +138,7 @@ fn v1(settings: &Settings) -> Router<AppState> {
             get(apps::get).patch(apps::update).delete(apps::delete),
         )
         .route("/apps/{app}/keys", post(keys::create))
+        .route("/apps/{app}/portal-links", post(crate::ui::portal::mint))
         .route(
             "/apps/{app}/keys/{key}",
             axum::routing::delete(keys::delete),

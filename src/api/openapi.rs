@@ -32,7 +32,7 @@ impl Modify for BearerAuth {
         endpoints::create, endpoints::list, endpoints::get, endpoints::update, endpoints::delete,
         endpoint_secret::secret, endpoint_secret::rotate, endpoints::recover,
         events::publish, events::publish_batch, events::list, events::get,
-        rooms::events, rooms::room, rooms::bot, rooms::list, poll::poll, endpoint_test::test,
+        rooms::events, rooms::room, rooms::bot, rooms::list, poll::poll, endpoint_test::test, crate::ui::portal::mint,
         deliveries::list, deliveries::get, deliveries::resend,
         ingest::livekit,
     ),

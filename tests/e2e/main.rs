@@ -9,6 +9,7 @@ mod cluster;
 mod cluster_breaker;
 mod cluster_edit;
 mod cluster_start;
+mod dashboard;
 mod db;
 mod expiry;
 mod fidelity;

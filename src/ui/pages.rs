@@ -1,0 +1,224 @@
+//! The app pages: the apps (admin), one app's endpoints and its events, live. Each page reads
+//! the store the way the API does and shows only what the session may see (another app's
+//! pages answer 404, as if they did not exist).
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Query, RawPathParams, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::{self, page, status, time};
+use super::session::{Session, Signed};
+use crate::api::AppState;
+use crate::domain::{App, AppId, BreakerState, Endpoint, Event};
+use crate::store::{EventQuery, Page};
+
+/// The app the path names, if the session may see it.
+async fn app_for(state: &AppState, session: &Session, raw: &str) -> Result<App, Response> {
+    let id = AppId::parse(raw).map_err(|_| layout::not_found())?;
+    if !session.sees(&id) {
+        return Err(layout::not_found());
+    }
+    match state.store.get_app(&id).await {
+        Ok(Some(app)) => Ok(app),
+        Ok(None) => Err(layout::not_found()),
+        Err(e) => Err(layout::failure(&e.to_string())),
+    }
+}
+
+/// A signed-in session and the app the path's `{app}` names, which it may see (else 404).
+pub struct InApp {
+    pub signed: Signed,
+    pub app: App,
+}
+
+impl FromRequestParts<AppState> for InApp {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let signed = Signed::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| layout::not_found())?;
+        let raw = params
+            .iter()
+            .find(|(k, _)| *k == "app")
+            .map(|(_, v)| v.to_owned());
+        let app = app_for(state, &signed.session, &raw.unwrap_or_default()).await?;
+        Ok(InApp { signed, app })
+    }
+}
+
+fn page_of(limit: u32, before: Option<String>) -> Page {
+    Page {
+        limit,
+        before,
+        ..Page::default()
+    }
+}
+
+/// `GET /ui`: the session's home.
+pub async fn home(signed: Signed) -> Response {
+    match &signed.session.app {
+        None => Redirect::to("/ui/apps").into_response(),
+        Some(app) => Redirect::to(&format!("/ui/apps/{app}")).into_response(),
+    }
+}
+
+/// `GET /ui/apps`: every app (admin only).
+pub async fn apps(State(state): State<AppState>, signed: Signed) -> Response {
+    if !signed.session.is_admin() {
+        return layout::not_found();
+    }
+    let apps = match state.store.list_apps(&page_of(100, None)).await {
+        Ok(apps) => apps,
+        Err(e) => return layout::failure(&e.to_string()),
+    };
+    let body = html! {
+        div.table-wrap { table {
+            thead { tr { th { "App" } th { "Preset" } th { "Created" } } }
+            tbody { @for app in &apps { tr {
+                td { a href={ "/ui/apps/" (app.id) } { (app.name) } br; span.muted { (app.id) } }
+                td { (app.preset.as_str()) }
+                td { (time(app.created_at)) }
+            } } }
+        } }
+    };
+    page("Apps", Some(&signed.session), None, body).into_response()
+}
+
+#[derive(Deserialize, Default)]
+pub struct EventFilter {
+    #[serde(rename = "type", default)]
+    pub event_type: String,
+    #[serde(default)]
+    pub room_id: String,
+    #[serde(default)]
+    pub session_id: String,
+    #[serde(default)]
+    pub bot_id: String,
+    #[serde(default)]
+    pub before: String,
+}
+
+impl EventFilter {
+    fn query(&self) -> EventQuery {
+        let labels = [
+            ("room_id", &self.room_id),
+            ("session_id", &self.session_id),
+            ("bot_id", &self.bot_id),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_owned(), v.clone()))
+        .collect();
+        EventQuery {
+            event_type: Some(self.event_type.clone()).filter(|t| !t.is_empty()),
+            labels,
+            page: page_of(50, Some(self.before.clone()).filter(|b| !b.is_empty())),
+        }
+    }
+}
+
+/// `GET /ui/apps/{app}`: the endpoints, with their health, and the events, newest first.
+pub async fn app(
+    State(state): State<AppState>,
+    InApp { signed, app }: InApp,
+    Query(filter): Query<EventFilter>,
+) -> Response {
+    let endpoints = state
+        .store
+        .list_endpoints(&app.id, &page_of(100, None))
+        .await;
+    let events = state.store.list_events(&app.id, &filter.query()).await;
+    let (endpoints, events) = match (endpoints, events) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return layout::failure(&e.to_string()),
+    };
+    let body = html! {
+        h2 { "Endpoints" }
+        @if !signed.session.read_only { p { a href={ "/ui/apps/" (app.id) "/endpoints/new" } { "New endpoint" } } }
+        (endpoint_table(&app, &endpoints))
+        h2 { "Events" }
+        (filter_form(&app, &filter))
+        div data-live-part="events" { (event_table(&app, &events)) }
+        @if let Some(last) = events.last().filter(|_| events.len() == 50) {
+            p.pager { a href={ "/ui/apps/" (app.id) "?before=" (last.id) } { "Older events" } }
+        }
+    };
+    page(&app.name, Some(&signed.session), Some(&app.id), body).into_response()
+}
+
+fn endpoint_table(app: &App, endpoints: &[Endpoint]) -> Markup {
+    html! {
+        div.table-wrap data-live-part="endpoints" { table {
+            thead { tr { th { "Endpoint" } th { "Format" } th { "State" } th { "Failing since" } } }
+            tbody { @for ep in endpoints { tr {
+                td { a href={ "/ui/apps/" (app.id) "/endpoints/" (ep.id) } {
+                    @if ep.name.is_empty() { (ep.url.as_str()) } @else { (ep.name) } }
+                    br; span.muted { (ep.id) } }
+                td { (ep.format.as_str()) }
+                td {
+                    @if !ep.enabled { (status("disabled")) " " span.muted { (ep.disabled_reason.clone().unwrap_or_default()) } }
+                    @else if !ep.verification_state.passes() { (status("pending")) " unverified" }
+                    @else { (status(breaker(ep.health.state))) }
+                }
+                td { @if let Some(t) = ep.health.failing_since { (time(t)) } @else { span.muted { "—" } } }
+            } } }
+        } }
+    }
+}
+
+fn filter_form(app: &App, f: &EventFilter) -> Markup {
+    html! {
+        form.card.filters method="get" action={ "/ui/apps/" (app.id) } {
+            div { label for="f-type" { "Type" } input #f-type name="type" value=(f.event_type); }
+            div { label for="f-room" { "Room" } input #f-room name="room_id" value=(f.room_id); }
+            div { label for="f-session" { "Session" } input #f-session name="session_id" value=(f.session_id); }
+            div { label for="f-bot" { "Bot" } input #f-bot name="bot_id" value=(f.bot_id); }
+            div { button type="submit" { "Filter" } }
+        }
+    }
+}
+
+pub fn event_table(app: &App, events: &[Event]) -> Markup {
+    html! {
+        div.table-wrap { table {
+            thead { tr { th { "Event" } th { "Type" } th { "Room" } th { "Created" } } }
+            tbody { @for e in events { tr {
+                td { a href={ "/ui/apps/" (app.id) "/events/" (e.id) } { (e.id) } }
+                td { (e.event_type.as_str()) }
+                td { @if let Some(room) = e.labels.get("room_id") {
+                    a href={ "/ui/apps/" (app.id) "/rooms/" (room) } { (room) }
+                    @if let Some(n) = e.sequence { span.muted { " #" (n) } } } }
+                td { (time(e.created_at)) }
+            } } }
+        } }
+    }
+}
+
+fn breaker(state: BreakerState) -> &'static str {
+    match state {
+        BreakerState::Closed => "closed",
+        BreakerState::Open => "open",
+        BreakerState::HalfOpen => "half_open",
+    }
+}
+
+/// The endpoints of a list by id, for naming them on record pages.
+pub fn names(endpoints: &[Endpoint]) -> HashMap<String, String> {
+    endpoints
+        .iter()
+        .map(|ep| {
+            let name = if ep.name.is_empty() {
+                ep.url.as_str().to_owned()
+            } else {
+                ep.name.clone()
+            };
+            (ep.id.as_str().to_owned(), name)
+        })
+        .collect()
+}
