@@ -106,6 +106,11 @@ pub async fn create(
     _: Admin,
     JsonBody(req): JsonBody<CreateApp>,
 ) -> ApiResult<(StatusCode, Json<App>)> {
+    Ok((StatusCode::CREATED, Json(new_app(&state, req).await?)))
+}
+
+/// Checks and stores a new app.
+pub async fn new_app(state: &AppState, req: CreateApp) -> ApiResult<App> {
     let name = check_name("name", &req.name)?;
     let preset = match req.preset.as_deref() {
         None => Preset::Standard,
@@ -132,7 +137,7 @@ pub async fn create(
         updated_at: now,
     };
     state.store.create_app(&app).await?;
-    Ok((StatusCode::CREATED, Json(app)))
+    Ok(app)
 }
 
 /// Lists apps: all of them for the admin token, its own for an app key.

@@ -14,7 +14,7 @@ use super::endpoints::{changed, load};
 use super::error::{ApiError, ApiResult, Problem};
 use super::json::JsonBody;
 use super::AppState;
-use crate::domain::{EndpointId, EndpointSecret, Signing};
+use crate::domain::{Endpoint, EndpointId, EndpointSecret, Signing};
 
 #[derive(Serialize, ToSchema)]
 pub struct SecretView {
@@ -70,7 +70,16 @@ pub async fn rotate(
     child: Child<EndpointId>,
     JsonBody(req): JsonBody<RotateSecret>,
 ) -> ApiResult<Json<SecretView>> {
-    let mut ep = load(&state, &scoped.app, &child).await?;
+    let ep = load(&state, &scoped.app, &child).await?;
+    Ok(Json(rotated(&state, ep, req).await?))
+}
+
+/// Rotates `ep`'s secret as `req` asks and stores it (the API's rotation and the dashboard's).
+pub async fn rotated(
+    state: &AppState,
+    mut ep: Endpoint,
+    req: RotateSecret,
+) -> ApiResult<SecretView> {
     let grace = req.grace_period_s.unwrap_or(86_400);
     if !(0..=7 * 86_400).contains(&grace) {
         return Err(ApiError::field(
@@ -90,11 +99,11 @@ pub async fn rotate(
     ep.previous_secret = (grace > 0).then_some((old, until));
     ep.updated_at = Utc::now();
     state.store.update_endpoint(&ep).await?;
-    changed(&state, &ep.id);
+    changed(state, &ep.id);
     let previous_valid_until = ep.previous_secret.as_ref().map(|(_, t)| *t);
-    Ok(Json(SecretView {
+    Ok(SecretView {
         secret: ep.secret.expose().to_owned(),
         public_key: ep.secret.public_key(),
         previous_valid_until,
-    }))
+    })
 }

@@ -50,6 +50,22 @@ pub async fn test(
     RawBody(body): RawBody,
 ) -> ApiResult<Json<TestResult>> {
     let ep = load(&state, &scoped.app, &child).await?;
+    let req: TestRequest = match body.is_empty() {
+        true => TestRequest::default(),
+        false => parse_json(&body)?,
+    };
+    Ok(Json(
+        send_test(&state, &scoped.app, &ep, req.event_type).await?,
+    ))
+}
+
+/// Sends one example of `wanted` (or of the endpoint's first type) to `ep` now.
+pub async fn send_test(
+    state: &AppState,
+    app: &App,
+    ep: &Endpoint,
+    wanted: Option<String>,
+) -> ApiResult<TestResult> {
     let refused = match (ep.kind, ep.verification_state.passes()) {
         (EndpointKind::Polling, _) => Some("a polling endpoint is not sent to; poll it"),
         (_, false) => Some("the endpoint has not passed verification; see verification_state"),
@@ -61,24 +77,20 @@ pub async fn test(
     let dispatcher = state.dispatcher.as_ref().ok_or_else(|| {
         ApiError::Conflict("this node runs the API only and sends nothing".to_owned())
     })?;
-    let req: TestRequest = match body.is_empty() {
-        true => TestRequest::default(),
-        false => parse_json(&body)?,
-    };
-    let name = type_to_send(&state, &scoped.app, &ep, req.event_type).await?;
-    let family = family_of(&state, &scoped.app, &name).await?;
+    let name = type_to_send(state, app, ep, wanted).await?;
+    let family = family_of(state, app, &name).await?;
     let (data, labels) = examples::example(name.as_str(), &family);
     let labels = Labels::parse("labels", labels)?;
-    let event = Event::internal(scoped.app.id.clone(), name.as_str(), &data, labels);
+    let event = Event::internal(app.id.clone(), name.as_str(), &data, labels);
     let attempt = dispatcher
-        .send_once(&ep, event)
+        .send_once(ep, event)
         .await
         .ok_or_else(|| ApiError::Internal("the test request was not attempted".into()))?;
-    Ok(Json(TestResult {
+    Ok(TestResult {
         event_type: name.as_str().to_owned(),
         data,
         attempt,
-    }))
+    })
 }
 
 /// The type asked for, checked against the catalog; else the endpoint's first subscribed

@@ -135,16 +135,26 @@ pub async fn update(
     JsonBody(input): JsonBody<EndpointInput>,
 ) -> ApiResult<Json<Endpoint>> {
     let ep = load(&state, &scoped.app, &child).await?;
+    Ok(Json(apply(&state, &scoped.app, ep, input).await?))
+}
+
+/// Applies `input` to `ep` and stores it: what a PATCH does (and the dashboard's forms).
+pub async fn apply(
+    state: &AppState,
+    app: &App,
+    ep: Endpoint,
+    input: EndpointInput,
+) -> ApiResult<Endpoint> {
     let was_enabled = ep.enabled;
-    let mut ep = endpoint_build::patched(&state, &scoped.app, ep, input, false).await?;
+    let mut ep = endpoint_build::patched(state, app, ep, input, false).await?;
     ep.updated_at = Utc::now();
     state.store.update_endpoint(&ep).await?;
     if ep.enabled && !was_enabled {
-        ep = enabled_again(&state, ep).await?;
+        ep = enabled_again(state, ep).await?;
     }
-    changed(&state, &ep.id);
-    verify(&state, &ep);
-    Ok(Json(ep))
+    changed(state, &ep.id);
+    verify(state, &ep);
+    Ok(ep)
 }
 
 /// An endpoint enabled again starts with a closed breaker, so what it held flows at once,

@@ -43,27 +43,32 @@ pub async fn create(
     } else {
         parse_json(&body)?
     };
-    let name = match req.name {
+    let created = new_key(&state, &scoped.app.id, req.name).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Makes and stores a key of `app`; its token is in the answer only.
+pub async fn new_key(state: &AppState, app: &AppId, name: Option<String>) -> ApiResult<CreatedKey> {
+    let name = match name {
         Some(n) => super::apps::check_name("name", &n)?,
         None => "default".to_owned(),
     };
     let token = new_token("hk_");
     let key = ApiKey {
         id: KeyId::new(),
-        app_id: scoped.app.id.clone(),
+        app_id: app.clone(),
         name,
         token_hash: hash_hex(&token),
         created_at: Utc::now(),
     };
     state.store.create_key(&key).await?;
-    let created = CreatedKey {
+    Ok(CreatedKey {
         id: key.id,
         app_id: key.app_id,
         name: key.name,
         token,
         created_at: key.created_at,
-    };
-    Ok((StatusCode::CREATED, Json(created)))
+    })
 }
 
 #[utoipa::path(delete, path = "/v1/apps/{app}/keys/{key}", tag = "keys",

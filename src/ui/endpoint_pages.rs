@@ -15,7 +15,7 @@ use crate::api::endpoint_input::EndpointInput;
 use crate::api::error::ApiError;
 use crate::api::AppState;
 use crate::catalog::builtin_types;
-use crate::domain::{App, EndpointId, FormatKind, LabelFilter};
+use crate::domain::{App, Endpoint, EndpointId, FormatKind, LabelFilter};
 use crate::store::{DeliveryQuery, Page};
 
 /// `GET /ui/apps/{app}/endpoints/{ep}`.
@@ -54,6 +54,7 @@ pub async fn endpoint(
             dt { "Ordering" } dd { (format!("{:?}", ep.ordering)) }
             dt { "Created" } dd { (time(ep.created_at)) }
         }
+        @if !signed.session.read_only { (actions(&app, &ep, &signed)) }
         h2 { "Recent deliveries" }
         div.table-wrap data-live-part="endpoint-deliveries" { table {
             thead { tr { th { "Delivery" } th { "Status" } th { "Attempts" } th { "Created" } } }
@@ -69,6 +70,47 @@ pub async fn endpoint(
         ep.name.clone()
     };
     page(&title, Some(&signed.session), Some(&app.id), body).into_response()
+}
+
+/// The endpoint's buttons, each a form with the session's CSRF token.
+fn actions(app: &App, ep: &Endpoint, signed: &Signed) -> Markup {
+    let at = |action: &str| format!("/ui/apps/{}/endpoints/{}/{action}", app.id, ep.id);
+    let types: Vec<&str> = builtin_types(app.preset)
+        .map(|t| t.name)
+        .filter(|n| !n.starts_with("herald."))
+        .collect();
+    html! {
+        h2 { "Actions" }
+        div.actions {
+            form.card method="post" action=(at("test")) {
+                (csrf(&signed.session))
+                label for="test-type" { "Send a test event" }
+                select #test-type name="type" { option value="" { "the endpoint's first type" }
+                    @for t in &types { option value=(t) { (t) } } }
+                button type="submit" { "Send test event" }
+            }
+            form.card method="post" action=(at("enabled")) {
+                (csrf(&signed.session))
+                input type="hidden" name="enabled" value=(if ep.enabled { "false" } else { "true" });
+                p { @if ep.enabled { "Deliveries flow." } @else { "Disabled: deliveries wait." } }
+                button type="submit" { @if ep.enabled { "Disable" } @else { "Enable" } }
+            }
+            form.card method="post" action=(at("recover")) {
+                (csrf(&signed.session))
+                label for="recover-since" { "Recover failed deliveries since" }
+                input #recover-since type="datetime-local" name="since" required;
+                button type="submit" { "Recover" }
+            }
+            form.card method="post" action=(at("secret")) {
+                (csrf(&signed.session)) p { "The signing secret" }
+                button type="submit" { "Reveal secret" }
+            }
+            form.card method="post" action=(at("secret/rotate")) {
+                (csrf(&signed.session)) p { "A new secret; the old one signs for 24 hours more." }
+                button type="submit" { "Rotate secret" }
+            }
+        }
+    }
 }
 
 fn form(app: &App, signed: &Signed, errors: &[String]) -> Markup {

@@ -4,6 +4,8 @@
 //! does: apps, endpoints and their health, events, each delivery's attempts with Resend,
 //! and the history of a room or a bot, live.
 
+mod admin;
+mod endpoint_actions;
 mod endpoint_pages;
 mod layout;
 mod live;
@@ -26,7 +28,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/ui/sign-out", post(session::sign_out))
         .route("/ui/portal/{token}", get(portal::enter))
-        .route("/ui/apps", get(pages::apps))
+        .route("/ui/apps", get(pages::apps).post(admin::create_app))
+        .route("/ui/apps/{app}/keys", post(admin::create_key))
+        .route("/ui/apps/{app}/keys/revoke", post(admin::revoke_key))
         .route("/ui/apps/{app}", get(pages::app))
         .route("/ui/apps/{app}/live", get(live::live))
         .route(
@@ -37,6 +41,7 @@ pub fn routes() -> Router<AppState> {
             "/ui/apps/{app}/endpoints/{ep}",
             get(endpoint_pages::endpoint),
         )
+        .merge(endpoint_actions::routes())
         .route("/ui/apps/{app}/events/{evt}", get(records::event))
         .route("/ui/apps/{app}/deliveries/{dlv}", get(records::delivery))
         .route(

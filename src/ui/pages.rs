@@ -78,6 +78,7 @@ pub async fn apps(State(state): State<AppState>, signed: Signed) -> Response {
         Err(e) => return layout::failure(&e.to_string()),
     };
     let body = html! {
+        (super::admin::new_app_form(&signed.session))
         div.table-wrap { table {
             thead { tr { th { "App" } th { "Preset" } th { "Created" } } }
             tbody { @for app in &apps { tr {
@@ -142,6 +143,7 @@ pub async fn app(
         h2 { "Endpoints" }
         @if !signed.session.read_only { p { a href={ "/ui/apps/" (app.id) "/endpoints/new" } { "New endpoint" } } }
         (endpoint_table(&app, &endpoints))
+        @if !signed.session.read_only { h2 { "API keys" } (super::admin::keys_form(&app, &signed.session)) }
         h2 { "Events" }
         (filter_form(&app, &filter))
         div data-live-part="events" { (event_table(&app, &events)) }

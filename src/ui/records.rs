@@ -100,7 +100,7 @@ pub async fn event(
     .into_response()
 }
 
-fn attempt_rows(attempts: &[Attempt]) -> Markup {
+pub(super) fn attempt_rows(attempts: &[Attempt]) -> Markup {
     html! {
         @for a in attempts {
             article.card {

@@ -40,6 +40,20 @@ try {
   await page.getByRole("button", { name: "Create endpoint" }).click();
   await page.waitForURL(/\/endpoints\/ep_/);
   await shoot("endpoint");
+  const endpointPage = page.url();
+
+  step("send a test event of a chosen type");
+  await page.getByLabel("Send a test event").selectOption("recording.started");
+  await page.getByRole("button", { name: "Send test event" }).click();
+  await page.getByText("recording.started").first().waitFor();
+  const testCode = await page.locator("article.card dd").nth(3).textContent();
+  if (testCode.trim() !== "200") throw new Error(`test event status code ${testCode}`);
+  await shoot("test-event");
+  await page.goto(endpointPage);
+  await page.getByRole("button", { name: "Reveal secret" }).click();
+  const secret = await page.locator("pre.secret").textContent();
+  if (!secret.startsWith("whsec_")) throw new Error(`revealed ${secret}`);
+  await shoot("secret");
 
   step("publish through the API and watch it arrive live");
   await page.goto(`${base}/ui/apps/${app}`);
