@@ -13,7 +13,7 @@ use super::json::QueryPairs;
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
 use crate::domain::endpoint::EndpointKind;
-use crate::domain::{Attempt, Delivery, DeliveryId, DeliveryStatus, EndpointId, EventId};
+use crate::domain::{AppId, Attempt, Delivery, DeliveryId, DeliveryStatus, EndpointId, EventId};
 use crate::store::{DeliveryQuery, Resend};
 
 /// Why a polling endpoint's deliveries are not resent or recovered: nothing is sent to it.
@@ -102,34 +102,41 @@ pub async fn resend(
     child: Child<DeliveryId>,
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
     let (id, raw) = (child.id, child.raw);
-    if let Some((delivery, _)) = state.store.get_delivery(&scoped.app.id, &id).await? {
-        let ep = state.store.get_endpoint(&delivery.endpoint_id).await?;
-        if ep.is_some_and(|ep| ep.kind == EndpointKind::Polling) {
-            return Err(ApiError::Conflict(PULLED.to_owned()));
-        }
-    }
-    let lease = state
-        .dispatcher
-        .as_ref()
-        .map(|d| d.lease_until())
-        .unwrap_or(DateTime::UNIX_EPOCH);
-    let resend = Resend {
-        app: scoped.app.id.clone(),
-        delivery: id.clone(),
-        lease_until: lease,
-    };
-    let job = state
-        .store
-        .resend(&resend)
+    resend_now(&state, &scoped.app.id, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("delivery '{raw}'")))?;
-    if let Some(d) = &state.dispatcher {
-        d.submit(vec![job]);
-    }
     let (delivery, _) = state
         .store
         .get_delivery(&scoped.app.id, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("delivery '{raw}'")))?;
     Ok((StatusCode::ACCEPTED, Json(delivery)))
+}
+
+/// Resends one delivery of `app` now (the API's resend and the dashboard's button); `None`
+/// when the app has no such delivery.
+pub async fn resend_now(state: &AppState, app: &AppId, id: &DeliveryId) -> ApiResult<Option<()>> {
+    if let Some((delivery, _)) = state.store.get_delivery(app, id).await? {
+        let ep = state.store.get_endpoint(&delivery.endpoint_id).await?;
+        if ep.is_some_and(|ep| ep.kind == EndpointKind::Polling) {
+            return Err(ApiError::Conflict(PULLED.to_owned()));
+        }
+    }
+    let lease_until = state
+        .dispatcher
+        .as_ref()
+        .map(|d| d.lease_until())
+        .unwrap_or(DateTime::UNIX_EPOCH);
+    let resend = Resend {
+        app: app.clone(),
+        delivery: id.clone(),
+        lease_until,
+    };
+    let Some(job) = state.store.resend(&resend).await? else {
+        return Ok(None);
+    };
+    if let Some(d) = &state.dispatcher {
+        d.submit(vec![job]);
+    }
+    Ok(Some(()))
 }

@@ -2,20 +2,22 @@
 //! one, built by the same code as the API's (`api::endpoint_build`), so a form and a request
 //! are checked alike and a wrong field is named on the form.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 
+use super::endpoint_form::{self, Posted};
 use super::layout::{self, csrf, page, status, time};
 use super::pages::InApp;
+use super::records::Before;
 use super::session::Signed;
 use crate::api::endpoint_build::new_endpoint;
-use crate::api::endpoint_input::EndpointInput;
+use crate::api::endpoints::apply;
 use crate::api::error::ApiError;
 use crate::api::AppState;
 use crate::catalog::builtin_types;
-use crate::domain::{App, Endpoint, EndpointId, FormatKind, LabelFilter};
+use crate::domain::{App, Endpoint, EndpointId};
 use crate::store::{DeliveryQuery, Page};
 
 /// `GET /ui/apps/{app}/endpoints/{ep}`.
@@ -23,21 +25,20 @@ pub async fn endpoint(
     State(state): State<AppState>,
     InApp { signed, app }: InApp,
     Path((_, ep)): Path<(String, String)>,
+    Query(before): Query<Before>,
 ) -> Response {
-    let Ok(id) = EndpointId::parse(&ep) else {
-        return layout::not_found();
+    let ep = match endpoint_of(&state, &app, &ep).await {
+        Ok(ep) => ep,
+        Err(resp) => return resp,
     };
-    let ep = match state.store.get_endpoint(&id).await {
-        Ok(Some(ep)) if ep.app_id == app.id => ep,
-        Ok(_) => return layout::not_found(),
-        Err(e) => return layout::failure(&e.to_string()),
+    let page_q = Page {
+        limit: 50,
+        before: before.before.filter(|b| !b.is_empty()),
+        ..Page::default()
     };
     let q = DeliveryQuery {
-        endpoint: Some(id),
-        page: Page {
-            limit: 50,
-            ..Page::default()
-        },
+        endpoint: Some(ep.id.clone()),
+        page: page_q,
         ..DeliveryQuery::default()
     };
     let dls = match state.store.list_deliveries(&app.id, &q).await {
@@ -54,7 +55,10 @@ pub async fn endpoint(
             dt { "Ordering" } dd { (format!("{:?}", ep.ordering)) }
             dt { "Created" } dd { (time(ep.created_at)) }
         }
-        @if !signed.session.read_only { (actions(&app, &ep, &signed)) }
+        @if !signed.session.read_only {
+            p { a href={ "/ui/apps/" (app.id) "/endpoints/" (ep.id) "/edit" } { "Edit endpoint" } }
+            (actions(&app, &ep, &signed))
+        }
         h2 { "Recent deliveries" }
         div.table-wrap data-live-part="endpoint-deliveries" { table {
             thead { tr { th { "Delivery" } th { "Status" } th { "Attempts" } th { "Created" } } }
@@ -63,6 +67,9 @@ pub async fn endpoint(
                 td { (status(d.status.as_str())) } td { (d.attempt_count) } td { (time(d.created_at)) }
             } } }
         } }
+        @if let Some(oldest) = dls.last().filter(|_| dls.len() == 50) {
+            p.pager { a href={ "?before=" (oldest.id) } { "Older deliveries" } }
+        }
     };
     let title = if ep.name.is_empty() {
         ep.url.as_str().to_owned()
@@ -113,85 +120,10 @@ fn actions(app: &App, ep: &Endpoint, signed: &Signed) -> Markup {
     }
 }
 
-fn form(app: &App, signed: &Signed, errors: &[String]) -> Markup {
-    let types: Vec<&str> = builtin_types(app.preset)
-        .map(|t| t.name)
-        .filter(|n| !n.starts_with("herald."))
-        .collect();
-    html! {
-        @if !errors.is_empty() { ul.error role="alert" { @for e in errors { li { (e) } } } }
-        form.card method="post" action={ "/ui/apps/" (app.id) "/endpoints/new" } {
-            (csrf(&signed.session))
-            label for="ep-url" { "URL" } input #ep-url name="url" type="url" required placeholder="https://hooks.example.com/herald";
-            label for="ep-name" { "Name" } input #ep-name name="name";
-            label for="ep-format" { "Format" }
-            select #ep-format name="format" {
-                @for f in FormatKind::ALL { option value=(f.as_str()) selected[f == app.preset.default_format()] { (f.as_str()) } }
-            }
-            fieldset {
-                legend { "Events" }
-                label { input type="checkbox" name="all_events" value="1" checked; " All events" }
-                @for t in &types { label { input type="checkbox" name="events" value=(t); " " (t) } }
-            }
-            label for="ep-room" { "Only room (room_id)" } input #ep-room name="room_id";
-            label for="ep-bot" { "Only bot (bot_id)" } input #ep-bot name="bot_id";
-            label for="ep-ordering" { "Ordering" }
-            select #ep-ordering name="ordering" { option value="" { "format default" } option value="none" { "none" } option value="per_room" { "per room" } }
-            button type="submit" { "Create endpoint" }
-        }
-    }
-}
-
 /// `GET /ui/apps/{app}/endpoints/new`.
 pub async fn new_page(InApp { signed, app }: InApp) -> Response {
-    page(
-        "New endpoint",
-        Some(&signed.session),
-        None,
-        form(&app, &signed, &[]),
-    )
-    .into_response()
-}
-
-/// The form as posted: repeated `events` fields, hence a list of pairs.
-pub struct Posted(Vec<(String, String)>);
-
-impl Posted {
-    fn get(&self, k: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
-    fn input(&self) -> EndpointInput {
-        let events: Vec<String> = self
-            .0
-            .iter()
-            .filter(|(k, _)| k == "events")
-            .map(|(_, v)| v.clone())
-            .collect();
-        let all = self.get("all_events").is_some() || events.is_empty();
-        let labels = [
-            ("room_id", self.get("room_id")),
-            ("bot_id", self.get("bot_id")),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
-        .collect();
-        EndpointInput {
-            url: self.get("url"),
-            name: self.get("name"),
-            format: self.get("format"),
-            events: Some(if all { vec!["*".to_owned()] } else { events }),
-            filter: Some(LabelFilter { labels }),
-            ordering: self
-                .get("ordering")
-                .and_then(|o| serde_json::from_value(serde_json::json!(o)).ok()),
-            ..EndpointInput::default()
-        }
-    }
+    let form = endpoint_form::render(&app, &signed, None, &[]);
+    page("New endpoint", Some(&signed.session), None, form).into_response()
 }
 
 /// `POST /ui/apps/{app}/endpoints/new`.
@@ -204,28 +136,17 @@ pub async fn create(
     if let Some(resp) = signed.refusal(&posted.get("_csrf").unwrap_or_default()) {
         return resp;
     }
-    let built = new_endpoint(&state, &app, posted.input()).await;
-    let ep = match built {
+    let again = |errors: &[String]| {
+        let form = endpoint_form::render(&app, &signed, None, errors);
+        page("New endpoint", Some(&signed.session), None, form).into_response()
+    };
+    let input = match posted.input(true) {
+        Ok(input) => input,
+        Err(errors) => return again(&errors),
+    };
+    let ep = match new_endpoint(&state, &app, input).await {
         Ok(ep) => ep,
-        Err(ApiError::Invalid(errors)) => {
-            let msgs: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-            return page(
-                "New endpoint",
-                Some(&signed.session),
-                None,
-                form(&app, &signed, &msgs),
-            )
-            .into_response();
-        }
-        Err(e) => {
-            return page(
-                "New endpoint",
-                Some(&signed.session),
-                None,
-                form(&app, &signed, &[e.to_string()]),
-            )
-            .into_response()
-        }
+        Err(e) => return again(&messages(e)),
     };
     if let Err(e) = state.store.create_endpoint(&ep).await {
         return layout::failure(&e.to_string());
@@ -234,4 +155,64 @@ pub async fn create(
         d.verify_soon(ep.clone());
     }
     Redirect::to(&format!("/ui/apps/{}/endpoints/{}", app.id, ep.id)).into_response()
+}
+
+/// An API error as the lines a form shows, one per field.
+fn messages(e: ApiError) -> Vec<String> {
+    match e {
+        ApiError::Invalid(errors) => errors.iter().map(|e| e.to_string()).collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+async fn endpoint_of(state: &AppState, app: &App, raw: &str) -> Result<Endpoint, Response> {
+    let id = EndpointId::parse(raw).map_err(|_| layout::not_found())?;
+    match state.store.get_endpoint(&id).await {
+        Ok(Some(ep)) if ep.app_id == app.id => Ok(ep),
+        Ok(_) => Err(layout::not_found()),
+        Err(e) => Err(layout::failure(&e.to_string())),
+    }
+}
+
+/// `GET /ui/apps/{app}/endpoints/{ep}/edit`.
+pub async fn edit_page(
+    State(state): State<AppState>,
+    InApp { signed, app }: InApp,
+    Path((_, ep)): Path<(String, String)>,
+) -> Response {
+    let ep = match endpoint_of(&state, &app, &ep).await {
+        Ok(ep) => ep,
+        Err(resp) => return resp,
+    };
+    let form = endpoint_form::render(&app, &signed, Some(&ep), &[]);
+    page("Edit endpoint", Some(&signed.session), None, form).into_response()
+}
+
+/// `POST /ui/apps/{app}/endpoints/{ep}/edit`: what a PATCH with the form's fields does.
+pub async fn edit(
+    State(state): State<AppState>,
+    InApp { signed, app }: InApp,
+    Path((_, ep)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = Posted(pairs);
+    if let Some(resp) = signed.refusal(&posted.get("_csrf").unwrap_or_default()) {
+        return resp;
+    }
+    let ep = match endpoint_of(&state, &app, &ep).await {
+        Ok(ep) => ep,
+        Err(resp) => return resp,
+    };
+    let again = |ep: &Endpoint, errors: &[String]| {
+        let form = endpoint_form::render(&app, &signed, Some(ep), errors);
+        page("Edit endpoint", Some(&signed.session), None, form).into_response()
+    };
+    let input = match posted.input(false) {
+        Ok(input) => input,
+        Err(errors) => return again(&ep, &errors),
+    };
+    match apply(&state, &app, ep.clone(), input).await {
+        Ok(ep) => Redirect::to(&format!("/ui/apps/{}/endpoints/{}", app.id, ep.id)).into_response(),
+        Err(e) => again(&ep, &messages(e)),
+    }
 }

@@ -6,6 +6,7 @@
 
 mod admin;
 mod endpoint_actions;
+mod endpoint_form;
 mod endpoint_pages;
 mod layout;
 mod live;
@@ -40,6 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/ui/apps/{app}/endpoints/{ep}",
             get(endpoint_pages::endpoint),
+        )
+        .route(
+            "/ui/apps/{app}/endpoints/{ep}/edit",
+            get(endpoint_pages::edit_page).post(endpoint_pages::edit),
         )
         .merge(endpoint_actions::routes())
         .route("/ui/apps/{app}/events/{evt}", get(records::event))

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
@@ -12,9 +12,10 @@ use maud::{html, Markup};
 use super::layout::{self, csrf, page, status, time};
 use super::pages::{names, InApp};
 use super::session::CsrfForm;
+use crate::api::deliveries::resend_now;
 use crate::api::AppState;
 use crate::domain::{App, Attempt, Delivery, DeliveryId, EventId};
-use crate::store::{DeliveryQuery, Page, Resend};
+use crate::store::{DeliveryQuery, Page};
 
 fn all(limit: u32) -> Page {
     Page {
@@ -171,57 +172,56 @@ pub async fn resend(
     let Ok(id) = DeliveryId::parse(&dlv) else {
         return layout::not_found();
     };
-    let lease_until = state
-        .dispatcher
-        .as_ref()
-        .map(|d| d.lease_until())
-        .unwrap_or(chrono::DateTime::UNIX_EPOCH);
-    let resend = Resend {
-        app: app.id.clone(),
-        delivery: id.clone(),
-        lease_until,
-    };
-    match state.store.resend(&resend).await {
-        Ok(Some(job)) => {
-            if let Some(d) = &state.dispatcher {
-                d.submit(vec![job]);
-            }
+    match resend_now(&state, &app.id, &id).await {
+        Ok(Some(())) => {
             Redirect::to(&format!("/ui/apps/{}/deliveries/{id}", app.id)).into_response()
         }
         Ok(None) => layout::not_found(),
-        Err(e) => layout::failure(&e.to_string()),
+        Err(e) => layout::refused(&e.to_string()),
     }
 }
 
 /// `GET /ui/apps/{app}/rooms/{room}` and `.../bots/{bot}`: what happened there, in order,
 /// with each endpoint's delivery status.
+/// 100 events a page, newest first; `before` pages back.
 async fn subject(
     state: &AppState,
     InApp { signed, app }: InApp,
-    label: &str,
-    value: &str,
+    (label, value): (&str, &str),
+    before: Option<String>,
 ) -> Response {
     let labels = vec![(label.to_owned(), value.to_owned())];
-    let events = state
-        .store
-        .list_events(
-            &app.id,
-            &crate::store::EventQuery {
-                labels: labels.clone(),
-                page: all(200),
-                ..Default::default()
-            },
-        )
-        .await;
+    let page_q = Page {
+        limit: 100,
+        before: before.filter(|b| !b.is_empty()),
+        ..Page::default()
+    };
+    let q = crate::store::EventQuery {
+        labels: labels.clone(),
+        page: page_q,
+        ..Default::default()
+    };
+    let events = match state.store.list_events(&app.id, &q).await {
+        Ok(events) => events,
+        Err(e) => return layout::failure(&e.to_string()),
+    };
+    // The deliveries of this page's events: those created in the page's span.
+    let span = Page {
+        limit: 1000,
+        since: events.last().map(|e| e.created_at),
+        until: events
+            .first()
+            .map(|e| e.created_at + chrono::Duration::milliseconds(1)),
+        ..Page::default()
+    };
     let q = DeliveryQuery {
         labels,
-        page: all(1000),
+        page: span,
         ..DeliveryQuery::default()
     };
-    let (events, (dls, names)) = match (events, deliveries_of(state, &app, q).await) {
-        (Ok(e), Ok(d)) => (e, d),
-        (Err(e), _) => return layout::failure(&e.to_string()),
-        (_, Err(resp)) => return resp,
+    let (dls, names) = match deliveries_of(state, &app, q).await {
+        Ok(found) => found,
+        Err(resp) => return resp,
     };
     let mut by_event: BTreeMap<String, Vec<&Delivery>> = BTreeMap::new();
     for d in &dls {
@@ -240,6 +240,9 @@ async fn subject(
                 } }
             } } }
         } }
+        @if let Some(oldest) = events.last().filter(|_| events.len() == 100) {
+            p.pager { a href={ "?before=" (oldest.id) } { "Earlier events" } }
+        }
     };
     let kind = if label == "bot_id" { "Bot" } else { "Room" };
     page(
@@ -251,18 +254,25 @@ async fn subject(
     .into_response()
 }
 
+#[derive(serde::Deserialize)]
+pub struct Before {
+    pub before: Option<String>,
+}
+
 pub async fn room(
     State(state): State<AppState>,
     in_app: InApp,
     Path((_, room)): Path<(String, String)>,
+    Query(q): Query<Before>,
 ) -> Response {
-    subject(&state, in_app, "room_id", &room).await
+    subject(&state, in_app, ("room_id", &room), q.before).await
 }
 
 pub async fn bot(
     State(state): State<AppState>,
     in_app: InApp,
     Path((_, bot)): Path<(String, String)>,
+    Query(q): Query<Before>,
 ) -> Response {
-    subject(&state, in_app, "bot_id", &bot).await
+    subject(&state, in_app, ("bot_id", &bot), q.before).await
 }

@@ -36,11 +36,25 @@ try {
   await page.goto(`${base}/ui/apps/${app}/endpoints/new`);
   await shoot("endpoint-form");
   await page.getByLabel("URL").fill(receiver);
-  await page.getByLabel("Name").fill("Browser receiver");
+  await page.getByLabel("Name", { exact: true }).fill("Browser receiver");
   await page.getByRole("button", { name: "Create endpoint" }).click();
   await page.waitForURL(/\/endpoints\/ep_/);
   await shoot("endpoint");
   const endpointPage = page.url();
+
+  step("edit the endpoint");
+  await page.getByRole("link", { name: "Edit endpoint" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("Browser receiver, edited");
+  await page.getByLabel("Timeout (ms)").fill("5000");
+  await page.getByRole("button", { name: "Save endpoint" }).click();
+  await page.waitForURL(endpointPage);
+  await page.getByRole("heading", { name: "Browser receiver, edited" }).waitFor();
+  await page.goto(`${endpointPage}/edit`);
+  await page.getByLabel("Timeout (ms)").fill("12");
+  await page.getByRole("button", { name: "Save endpoint" }).click();
+  await page.getByText("timeout_ms").first().waitFor();
+  await shoot("endpoint-edit-refused");
+  await page.goto(endpointPage);
 
   step("send a test event of a chosen type");
   await page.getByLabel("Send a test event").selectOption("recording.started");

@@ -27,6 +27,7 @@ mod extras;
 mod failing;
 mod isolation;
 mod nodes;
+mod pages;
 mod queries;
 mod receiver;
 mod scale;

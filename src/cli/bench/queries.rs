@@ -80,7 +80,7 @@ pub async fn run(
         let (p50, p99, found) = lists.time(&path).await?;
         println!("queries: {name}: median {p50:.1} ms, p99 {p99:.1} ms ({found} per page)");
     }
-    Ok(())
+    super::pages::run(base, &lists.token, &app).await
 }
 
 /// A new app with one endpoint, every event type, pointing at `hook`: their ids.
