@@ -69,11 +69,16 @@ pub async fn home(signed: Signed) -> Response {
 }
 
 /// `GET /ui/apps`: every app (admin only).
-pub async fn apps(State(state): State<AppState>, signed: Signed) -> Response {
+pub async fn apps(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<super::records::Before>,
+) -> Response {
     if !signed.session.is_admin() {
         return layout::not_found();
     }
-    let apps = match state.store.list_apps(&page_of(100, None)).await {
+    let before = q.before.filter(|b| !b.is_empty());
+    let apps = match state.store.list_apps(&page_of(100, before)).await {
         Ok(apps) => apps,
         Err(e) => return layout::failure(&e.to_string()),
     };
@@ -87,6 +92,9 @@ pub async fn apps(State(state): State<AppState>, signed: Signed) -> Response {
                 td { (time(app.created_at)) }
             } } }
         } }
+        @if let Some(last) = apps.last().filter(|_| apps.len() == 100) {
+            p.pager { a href={ "/ui/apps?before=" (last.id) } { "More apps" } }
+        }
     };
     page("Apps", Some(&signed.session), None, body).into_response()
 }
@@ -102,11 +110,43 @@ pub struct EventFilter {
     #[serde(default)]
     pub bot_id: String,
     #[serde(default)]
+    pub since: String,
+    #[serde(default)]
+    pub until: String,
+    #[serde(default)]
     pub before: String,
 }
 
+/// An RFC 3339 time from a filter field; `Err` names the field.
+fn when(field: &str, raw: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    match raw.is_empty() {
+        true => Ok(None),
+        false => chrono::DateTime::parse_from_rfc3339(raw)
+            .map(|t| Some(t.with_timezone(&chrono::Utc)))
+            .map_err(|_| format!("{field}: '{raw}' is not a date and time")),
+    }
+}
+
 impl EventFilter {
-    fn query(&self) -> EventQuery {
+    /// The query string of this filter, paging back from `before`.
+    fn link(&self, before: &str) -> String {
+        let pairs = [
+            ("type", &self.event_type),
+            ("room_id", &self.room_id),
+            ("session_id", &self.session_id),
+            ("bot_id", &self.bot_id),
+            ("since", &self.since),
+            ("until", &self.until),
+        ];
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs.into_iter().filter(|(_, v)| !v.is_empty()) {
+            q.append_pair(k, v);
+        }
+        q.append_pair("before", before);
+        q.finish()
+    }
+
+    fn query(&self) -> Result<EventQuery, String> {
         let labels = [
             ("room_id", &self.room_id),
             ("session_id", &self.session_id),
@@ -116,11 +156,14 @@ impl EventFilter {
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| (k.to_owned(), v.clone()))
         .collect();
-        EventQuery {
+        let mut page = page_of(50, Some(self.before.clone()).filter(|b| !b.is_empty()));
+        page.since = when("since", &self.since)?;
+        page.until = when("until", &self.until)?;
+        Ok(EventQuery {
             event_type: Some(self.event_type.clone()).filter(|t| !t.is_empty()),
             labels,
-            page: page_of(50, Some(self.before.clone()).filter(|b| !b.is_empty())),
-        }
+            page,
+        })
     }
 }
 
@@ -134,7 +177,17 @@ pub async fn app(
         .store
         .list_endpoints(&app.id, &page_of(100, None))
         .await;
-    let events = state.store.list_events(&app.id, &filter.query()).await;
+    let (query, bad) = match filter.query() {
+        Ok(q) => (q, None),
+        Err(why) => (
+            EventQuery {
+                page: page_of(50, None),
+                ..EventQuery::default()
+            },
+            Some(why),
+        ),
+    };
+    let events = state.store.list_events(&app.id, &query).await;
     let (endpoints, events) = match (endpoints, events) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return layout::failure(&e.to_string()),
@@ -146,9 +199,10 @@ pub async fn app(
         @if !signed.session.read_only { h2 { "API keys" } (super::admin::keys_form(&app, &signed.session)) }
         h2 { "Events" }
         (filter_form(&app, &filter))
+        @if let Some(why) = &bad { p.error role="alert" { (why) } }
         div data-live-part="events" { (event_table(&app, &events)) }
         @if let Some(last) = events.last().filter(|_| events.len() == 50) {
-            p.pager { a href={ "/ui/apps/" (app.id) "?before=" (last.id) } { "Older events" } }
+            p.pager { a href={ "/ui/apps/" (app.id) "?" (filter.link(last.id.as_str())) } { "Older events" } }
         }
     };
     page(&app.name, Some(&signed.session), Some(&app.id), body).into_response()
@@ -168,7 +222,9 @@ fn endpoint_table(app: &App, endpoints: &[Endpoint]) -> Markup {
                     @else if !ep.verification_state.passes() { (status("pending")) " unverified" }
                     @else { (status(breaker(ep.health.state))) }
                 }
-                td { @if let Some(t) = ep.health.failing_since { (time(t)) } @else { span.muted { "—" } } }
+                td { @if let Some(t) = ep.health.failing_since {
+                    (time(t)) @if let Some(e) = &ep.health.last_error { br; span.muted { (e) } }
+                } @else { span.muted { "—" } } }
             } } }
         } }
     }
@@ -181,6 +237,8 @@ fn filter_form(app: &App, f: &EventFilter) -> Markup {
             div { label for="f-room" { "Room" } input #f-room name="room_id" value=(f.room_id); }
             div { label for="f-session" { "Session" } input #f-session name="session_id" value=(f.session_id); }
             div { label for="f-bot" { "Bot" } input #f-bot name="bot_id" value=(f.bot_id); }
+            div { label for="f-since" { "From" } input #f-since type="datetime-local" name="since"; }
+            div { label for="f-until" { "Until" } input #f-until type="datetime-local" name="until"; }
             div { button type="submit" { "Filter" } }
         }
     }

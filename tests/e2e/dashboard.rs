@@ -170,6 +170,13 @@ async fn sessions_are_scoped_need_csrf_and_end_on_sign_out() {
     let (status, page) = get(&base, &admin, &format!("/ui/apps/{mine}")).await;
     assert_eq!(status, 200);
     let csrf = csrf_of(&page);
+    let filtered = format!("/ui/apps/{mine}?type=room.created&since=2020-01-01T00%3A00%3A00Z");
+    assert_eq!(get(&base, &admin, &filtered).await.0, 200);
+    let (status, page) = get(&base, &admin, &format!("/ui/apps/{mine}?since=soon")).await;
+    assert!(
+        status == 200 && page.contains("is not a date and time"),
+        "{status}"
+    );
     let new = format!("{base}/ui/apps/{mine}/endpoints/new");
     let form = [("url", "http://127.0.0.1:9/hook")];
     let refused = post_form(&new, &admin, &form).await;
