@@ -260,7 +260,7 @@ pub fn event_table(app: &App, events: &[Event]) -> Markup {
     }
 }
 
-fn breaker(state: BreakerState) -> &'static str {
+pub(super) fn breaker(state: BreakerState) -> &'static str {
     match state {
         BreakerState::Closed => "closed",
         BreakerState::Open => "open",
