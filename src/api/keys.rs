@@ -31,6 +31,37 @@ pub struct CreatedKey {
     pub created_at: DateTime<Utc>,
 }
 
+/// A key as listed: everything but its token, which is shown once, when it is created.
+#[derive(Serialize, ToSchema)]
+pub struct KeyView {
+    pub id: KeyId,
+    pub app_id: AppId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyList {
+    pub data: Vec<KeyView>,
+}
+
+/// The app's keys, oldest first, without their tokens.
+#[utoipa::path(get, path = "/v1/apps/{app}/keys", tag = "keys", params(("app" = String, Path)),
+    responses((status = 200, body = KeyList), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, scoped: Scoped) -> ApiResult<Json<KeyList>> {
+    let keys = state.store.list_keys(&scoped.app.id).await?;
+    let data = keys
+        .into_iter()
+        .map(|k| KeyView {
+            id: k.id,
+            app_id: k.app_id,
+            name: k.name,
+            created_at: k.created_at,
+        })
+        .collect();
+    Ok(Json(KeyList { data }))
+}
+
 #[utoipa::path(post, path = "/v1/apps/{app}/keys", tag = "keys", params(("app" = String, Path)), request_body = CreateKey,
     responses((status = 201, body = CreatedKey), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn create(

@@ -137,7 +137,7 @@ fn v1(settings: &Settings) -> Router<AppState> {
             "/apps/{app}",
             get(apps::get).patch(apps::update).delete(apps::delete),
         )
-        .route("/apps/{app}/keys", post(keys::create))
+        .route("/apps/{app}/keys", post(keys::create).get(keys::list))
         .route("/apps/{app}/portal-links", post(crate::ui::portal::mint))
         .route(
             "/apps/{app}/keys/{key}",

@@ -27,7 +27,7 @@ impl Modify for BearerAuth {
     paths(
         ops::healthz, ops::readyz, ops::metrics,
         apps::create, apps::list, apps::get, apps::update, apps::delete,
-        keys::create, keys::delete,
+        keys::create, keys::list, keys::delete,
         event_types::list, event_types::create,
         endpoints::create, endpoints::list, endpoints::get, endpoints::update, endpoints::delete,
         endpoint_secret::secret, endpoint_secret::rotate, endpoints::recover,

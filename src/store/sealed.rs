@@ -106,6 +106,9 @@ impl Tenants for Sealed {
     async fn find_key(&self, token_hash: &str) -> StoreResult<Option<ApiKey>> {
         self.inner.find_key(token_hash).await
     }
+    async fn list_keys(&self, app: &AppId) -> StoreResult<Vec<ApiKey>> {
+        self.inner.list_keys(app).await
+    }
     async fn delete_key(&self, app: &AppId, id: &KeyId) -> StoreResult<bool> {
         self.inner.delete_key(app, id).await
     }

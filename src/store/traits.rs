@@ -44,6 +44,8 @@ pub trait Tenants: Send + Sync {
 
     async fn create_key(&self, key: &ApiKey) -> StoreResult<()>;
     async fn find_key(&self, token_hash: &str) -> StoreResult<Option<ApiKey>>;
+    /// The app's keys (their hashes, never their tokens), oldest first.
+    async fn list_keys(&self, app: &AppId) -> StoreResult<Vec<ApiKey>>;
     async fn delete_key(&self, app: &AppId, id: &KeyId) -> StoreResult<bool>;
 
     async fn create_event_type(&self, app: &AppId, def: &CustomEventType) -> StoreResult<()>;

@@ -6,13 +6,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 
-use super::layout::{self, csrf, page};
+use super::layout::{self, csrf, page, time};
 use super::pages::InApp;
 use super::session::{Session, Signed};
 use crate::api::apps::{new_app, CreateApp};
 use crate::api::keys::new_key;
 use crate::api::AppState;
 use crate::domain::{App, KeyId, Preset};
+use crate::store::ApiKey;
 
 type Posted = Form<Vec<(String, String)>>;
 
@@ -66,9 +67,18 @@ pub async fn create_app(
     }
 }
 
-/// The keys section of an app's page.
-pub fn keys_form(app: &App, session: &Session) -> Markup {
+/// The keys section of an app's page: its keys, each with a revoke button, and the forms.
+pub fn keys_form(app: &App, session: &Session, keys: &[ApiKey]) -> Markup {
     html! {
+        @if !keys.is_empty() { div.table-wrap { table {
+            thead { tr { th { "Key" } th { "Name" } th { "Created" } th {} } }
+            tbody { @for k in keys { tr {
+                td { (k.id) } td { (k.name) } td { (time(k.created_at)) }
+                td { form.inline method="post" action={ "/ui/apps/" (app.id) "/keys/revoke" } {
+                    (csrf(session)) input type="hidden" name="id" value=(k.id);
+                    button.link type="submit" { "Revoke" } } }
+            } } }
+        } } }
         div.actions {
             form.card method="post" action={ "/ui/apps/" (app.id) "/keys" } {
                 (csrf(session))

@@ -177,6 +177,10 @@ pub async fn app(
         .store
         .list_endpoints(&app.id, &page_of(100, None))
         .await;
+    let keys = match signed.session.read_only {
+        true => Ok(Vec::new()),
+        false => state.store.list_keys(&app.id).await,
+    };
     let (query, bad) = match filter.query() {
         Ok(q) => (q, None),
         Err(why) => (
@@ -188,15 +192,15 @@ pub async fn app(
         ),
     };
     let events = state.store.list_events(&app.id, &query).await;
-    let (endpoints, events) = match (endpoints, events) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return layout::failure(&e.to_string()),
+    let (endpoints, events, keys) = match (endpoints, events, keys) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return layout::failure(&e.to_string()),
     };
     let body = html! {
         h2 { "Endpoints" }
         @if !signed.session.read_only { p { a href={ "/ui/apps/" (app.id) "/endpoints/new" } { "New endpoint" } } }
         (endpoint_table(&app, &endpoints))
-        @if !signed.session.read_only { h2 { "API keys" } (super::admin::keys_form(&app, &signed.session)) }
+        @if !signed.session.read_only { h2 { "API keys" } (super::admin::keys_form(&app, &signed.session, &keys)) }
         h2 { "Events" }
         (filter_form(&app, &filter))
         @if let Some(why) = &bad { p.error role="alert" { (why) } }

@@ -142,7 +142,7 @@ pub async fn enter(
     let ends = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
     match start(
         &state,
-        Some(claims.app.clone()),
+        (Some(claims.app.clone()), None),
         claims.ro,
         Some(ends),
         over_tls(&headers),

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::layout;
 use crate::api::auth::{hash_hex, new_token, resolve, Caller};
 use crate::api::AppState;
-use crate::domain::AppId;
+use crate::domain::{AppId, KeyId};
 
 pub const COOKIE: &str = "herald_session";
 /// How long a session lasts from sign-in.
@@ -30,6 +30,9 @@ pub struct Session {
     pub app: Option<AppId>,
     /// A portal link's session shows everything and changes nothing.
     pub read_only: bool,
+    /// The app key it signed in with: revoking the key ends the session.
+    #[serde(default)]
+    pub key: Option<KeyId>,
     pub csrf: String,
     pub expires_at: DateTime<Utc>,
     #[serde(default)]
@@ -55,7 +58,7 @@ fn key_of(token: &str) -> String {
 /// cookie that names it.
 pub async fn start(
     state: &AppState,
-    app: Option<AppId>,
+    (app, key): (Option<AppId>, Option<KeyId>),
     read_only: bool,
     ends: Option<DateTime<Utc>>,
     secure: bool,
@@ -64,6 +67,7 @@ pub async fn start(
     let expires_at = (Utc::now() + LIFETIME).min(ends.unwrap_or(DateTime::<Utc>::MAX_UTC));
     let session = Session {
         app,
+        key,
         read_only,
         csrf: new_token(""),
         expires_at,
@@ -121,10 +125,22 @@ impl FromRequestParts<AppState> for Signed {
         let session: Session = stored
             .and_then(|raw| serde_json::from_str(&raw).ok())
             .ok_or_else(to_sign_in)?;
-        if session.revoked || session.expires_at <= Utc::now() {
+        if session.revoked || session.expires_at <= Utc::now() || !key_alive(state, &session).await
+        {
             return Err(to_sign_in());
         }
         Ok(Signed { session, token })
+    }
+}
+
+/// Whether the app key a session signed in with still exists.
+async fn key_alive(state: &AppState, session: &Session) -> bool {
+    let (Some(app), Some(key)) = (&session.app, &session.key) else {
+        return true;
+    };
+    match state.store.list_keys(app).await {
+        Ok(keys) => keys.iter().any(|k| k.id == *key),
+        Err(_) => false,
     }
 }
 
@@ -165,8 +181,8 @@ pub async fn sign_in(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let caller = match resolve(&state, form.token.trim()).await {
-        Ok(Some((caller, _))) => caller,
+    let (caller, key) = match resolve(&state, form.token.trim()).await {
+        Ok(Some(found)) => found,
         Ok(None) => {
             return layout::sign_in(Some(
                 "That token is neither the admin token nor an app key.",
@@ -179,7 +195,7 @@ pub async fn sign_in(
         Caller::Admin => (None, "/ui/apps".to_owned()),
         Caller::App(id) => (Some(id.clone()), format!("/ui/apps/{id}")),
     };
-    match start(&state, app, false, None, over_tls(&headers)).await {
+    match start(&state, (app, key), false, None, over_tls(&headers)).await {
         Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to(&home)).into_response(),
         Err(e) => layout::failure(&e.to_string()),
     }

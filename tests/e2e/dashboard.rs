@@ -132,6 +132,7 @@ async fn sessions_are_scoped_need_csrf_and_end_on_sign_out() {
         )
         .await;
     assert_eq!(status, 201, "{key}");
+    let key_id = key["id"].as_str().expect("key id").to_owned();
     let key = key["token"]
         .as_str()
         .or_else(|| key["key"].as_str())
@@ -192,6 +193,33 @@ async fn sessions_are_scoped_need_csrf_and_end_on_sign_out() {
         303,
         "a form with the CSRF token was refused"
     );
+
+    // The app's keys are listed (never their tokens) and revoked from its page.
+    let (_, _, keys) = herald
+        .call("GET", &format!("/v1/apps/{mine}/keys"), None)
+        .await;
+    assert_eq!(keys["data"][0]["id"], json!(key_id), "{keys}");
+    assert!(!keys.to_string().contains(&key), "a key's token was listed");
+    let (_, page) = get(&base, &admin, &format!("/ui/apps/{mine}")).await;
+    assert!(page.contains(&key_id), "the app page does not list its key");
+    let revoke = format!("{base}/ui/apps/{mine}/keys/revoke");
+    let revoked = post_form(
+        &revoke,
+        &admin,
+        &[("id", key_id.as_str()), ("_csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(revoked.status().as_u16(), 303);
+    let (status, to) = get(&base, &app_cookie, &format!("/ui/apps/{mine}")).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/ui/sign-in"),
+        "a session outlived its key"
+    );
+    let (status, _, _) = herald
+        .call_as(&key, "GET", &format!("/v1/apps/{mine}/events"), None)
+        .await;
+    assert_eq!(status, 401, "a revoked key still worked");
 
     let sign_out = format!("{base}/ui/sign-out");
     let out = post_form(&sign_out, &admin, &[("_csrf", csrf.as_str())]).await;

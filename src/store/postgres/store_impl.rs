@@ -71,6 +71,9 @@ impl Tenants for PgStore {
     async fn find_key(&self, token_hash: &str) -> StoreResult<Option<ApiKey>> {
         tenants::find_key(&self.pool, token_hash).await
     }
+    async fn list_keys(&self, app: &AppId) -> StoreResult<Vec<ApiKey>> {
+        tenants::list_keys(&self.pool, app).await
+    }
     async fn delete_key(&self, app: &AppId, id: &KeyId) -> StoreResult<bool> {
         tenants::delete_key(&self.pool, app, id).await
     }

@@ -133,14 +133,29 @@ pub async fn find_key(pool: &PgPool, token_hash: &str) -> StoreResult<Option<Api
     .bind(token_hash)
     .fetch_optional(pool)
     .await?;
-    let Some(r) = row else { return Ok(None) };
-    Ok(Some(ApiKey {
+    row.as_ref().map(key_row).transpose()
+}
+
+fn key_row(r: &sqlx::postgres::PgRow) -> StoreResult<ApiKey> {
+    Ok(ApiKey {
         id: KeyId::from_trusted(r.try_get(0)?),
         app_id: AppId::from_trusted(r.try_get(1)?),
         name: r.try_get(2)?,
         token_hash: r.try_get(3)?,
         created_at: from_ms(r.try_get(4)?),
-    }))
+    })
+}
+
+/// The app's keys, oldest first.
+pub async fn list_keys(pool: &PgPool, app: &AppId) -> StoreResult<Vec<ApiKey>> {
+    let rows = sqlx::query(
+        "SELECT id, app_id, name, token_hash, created_at FROM api_keys WHERE app_id = $1 \
+         ORDER BY created_at, id",
+    )
+    .bind(app.as_str())
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(key_row).collect()
 }
 
 pub async fn delete_key(pool: &PgPool, app: &AppId, id: &KeyId) -> StoreResult<bool> {

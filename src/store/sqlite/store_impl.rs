@@ -72,6 +72,10 @@ impl Tenants for SqliteStore {
         let hash = token_hash.to_owned();
         self.read(move |c| tenants::find_key(c, &hash)).await
     }
+    async fn list_keys(&self, app: &AppId) -> StoreResult<Vec<ApiKey>> {
+        let app = app.clone();
+        self.read(move |c| tenants::list_keys(c, &app)).await
+    }
     async fn delete_key(&self, app: &AppId, id: &KeyId) -> StoreResult<bool> {
         let (app, id) = (app.clone(), id.clone());
         self.write(move |c| tenants::delete_key(c, &app, &id)).await

@@ -98,19 +98,32 @@ pub fn insert_key(c: &Connection, key: &ApiKey) -> StoreResult<()> {
     Ok(())
 }
 
+fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
+    Ok(ApiKey {
+        id: KeyId::from_trusted(r.get(0)?),
+        app_id: AppId::from_trusted(r.get(1)?),
+        name: r.get(2)?,
+        token_hash: r.get(3)?,
+        created_at: crate::store::from_ms(r.get(4)?),
+    })
+}
+
+/// The app's keys, oldest first.
+pub fn list_keys(c: &Connection, app: &AppId) -> StoreResult<Vec<ApiKey>> {
+    let sql = "SELECT id, app_id, name, token_hash, created_at FROM api_keys WHERE app_id = ?1 \
+               ORDER BY created_at, id";
+    let keys = c
+        .prepare_cached(sql)?
+        .query_map([app.as_str()], key_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(keys)
+}
+
 pub fn find_key(c: &Connection, token_hash: &str) -> StoreResult<Option<ApiKey>> {
     let sql = "SELECT id, app_id, name, token_hash, created_at FROM api_keys WHERE token_hash = ?1";
     let found = c
         .prepare_cached(sql)?
-        .query_row([token_hash], |r| {
-            Ok(ApiKey {
-                id: KeyId::from_trusted(r.get(0)?),
-                app_id: AppId::from_trusted(r.get(1)?),
-                name: r.get(2)?,
-                token_hash: r.get(3)?,
-                created_at: crate::store::from_ms(r.get(4)?),
-            })
-        })
+        .query_row([token_hash], key_row)
         .optional()?;
     Ok(found)
 }
