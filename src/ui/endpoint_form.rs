@@ -11,9 +11,22 @@ use maud::{html, Markup};
 use super::layout::csrf;
 use super::session::Signed;
 use crate::api::endpoint_input::EndpointInput;
+use crate::api::AppState;
 use crate::catalog::builtin_types;
 use crate::domain::endpoint::Subscription;
 use crate::domain::{App, Endpoint, FormatKind, LabelFilter};
+
+/// The type names of the app's catalog a person may pick: its preset's (Herald's operational
+/// ones included, for a platform's own endpoint) and the app's own.
+pub async fn catalog(state: &AppState, app: &App) -> Vec<String> {
+    let mut names: Vec<String> = builtin_types(app.preset)
+        .map(|t| t.name.to_owned())
+        .collect();
+    if let Ok(custom) = state.store.list_event_types(&app.id).await {
+        names.extend(custom.into_iter().map(|c| c.name.as_str().to_owned()));
+    }
+    names
+}
 
 /// A posted form: repeated `events` fields, hence a list of pairs.
 pub struct Posted(pub Vec<(String, String)>);
@@ -120,11 +133,11 @@ fn text(id: &str, label: &str, value: &str, hint: &str) -> Markup {
 }
 
 /// The form, empty for a new endpoint or filled with `ep`'s settings; `errors` on top.
-pub fn render(app: &App, signed: &Signed, ep: Option<&Endpoint>, errors: &[String]) -> Markup {
-    let types: Vec<&str> = builtin_types(app.preset)
-        .map(|t| t.name)
-        .filter(|n| !n.starts_with("herald."))
-        .collect();
+pub fn render(
+    (app, signed, types): (&App, &Signed, &[String]),
+    ep: Option<&Endpoint>,
+    errors: &[String],
+) -> Markup {
     let action = match ep {
         Some(ep) => format!("/ui/apps/{}/endpoints/{}/edit", app.id, ep.id),
         None => format!("/ui/apps/{}/endpoints/new", app.id),
@@ -157,7 +170,7 @@ pub fn render(app: &App, signed: &Signed, ep: Option<&Endpoint>, errors: &[Strin
             fieldset {
                 legend { "Events" }
                 label { input type="checkbox" name="all_events" value="1" checked[all]; " All events" }
-                @for t in &types { label { input type="checkbox" name="events" value=(t) checked[!all && picked(t)]; " " (t) } }
+                @for t in types { label { input type="checkbox" name="events" value=(t) checked[!all && picked(t)]; " " (t) } }
             }
             (text("room_id", "Only room (room_id)", &label("room_id"), ""))
             (text("bot_id", "Only bot (bot_id)", &label("bot_id"), ""))

@@ -17,7 +17,6 @@ use crate::api::endpoint_build::new_endpoint;
 use crate::api::endpoints::apply;
 use crate::api::error::ApiError;
 use crate::api::AppState;
-use crate::catalog::builtin_types;
 use crate::domain::{App, Delivery, DeliveryStatus, Endpoint, EndpointId};
 use crate::store::{DeliveryQuery, Page};
 
@@ -32,6 +31,7 @@ pub async fn endpoint(
         Ok(ep) => ep,
         Err(resp) => return resp,
     };
+    let types = endpoint_form::catalog(&state, &app).await;
     let page_q = Page {
         limit: 50,
         before: before.before.filter(|b| !b.is_empty()),
@@ -71,7 +71,7 @@ pub async fn endpoint(
         }
         @if !signed.session.read_only {
             p { a href={ "/ui/apps/" (app.id) "/endpoints/" (ep.id) "/edit" } { "Edit endpoint" } }
-            (actions(&app, &ep, &signed))
+            (actions(&app, &ep, &signed, &types))
         }
         h2 { "Recent deliveries" }
         div.table-wrap data-live-part="endpoint-deliveries" { table {
@@ -128,12 +128,9 @@ fn health(ep: &Endpoint, recent: &[Delivery]) -> Markup {
 }
 
 /// The endpoint's buttons, each a form with the session's CSRF token.
-fn actions(app: &App, ep: &Endpoint, signed: &Signed) -> Markup {
+fn actions(app: &App, ep: &Endpoint, signed: &Signed, types: &[String]) -> Markup {
     let at = |action: &str| format!("/ui/apps/{}/endpoints/{}/{action}", app.id, ep.id);
-    let types: Vec<&str> = builtin_types(app.preset)
-        .map(|t| t.name)
-        .filter(|n| !n.starts_with("herald."))
-        .collect();
+    let types: Vec<&String> = types.iter().filter(|n| !n.starts_with("herald.")).collect();
     html! {
         h2 { "Actions" }
         div.actions {
@@ -169,8 +166,9 @@ fn actions(app: &App, ep: &Endpoint, signed: &Signed) -> Markup {
 }
 
 /// `GET /ui/apps/{app}/endpoints/new`.
-pub async fn new_page(InApp { signed, app }: InApp) -> Response {
-    let form = endpoint_form::render(&app, &signed, None, &[]);
+pub async fn new_page(State(state): State<AppState>, InApp { signed, app }: InApp) -> Response {
+    let types = endpoint_form::catalog(&state, &app).await;
+    let form = endpoint_form::render((&app, &signed, &types), None, &[]);
     page("New endpoint", Some(&signed.session), None, form).into_response()
 }
 
@@ -184,8 +182,9 @@ pub async fn create(
     if let Some(resp) = signed.refusal(&posted.get("_csrf").unwrap_or_default()) {
         return resp;
     }
+    let types = endpoint_form::catalog(&state, &app).await;
     let again = |errors: &[String]| {
-        let form = endpoint_form::render(&app, &signed, None, errors);
+        let form = endpoint_form::render((&app, &signed, &types), None, errors);
         page("New endpoint", Some(&signed.session), None, form).into_response()
     };
     let input = match posted.input(true) {
@@ -232,7 +231,8 @@ pub async fn edit_page(
         Ok(ep) => ep,
         Err(resp) => return resp,
     };
-    let form = endpoint_form::render(&app, &signed, Some(&ep), &[]);
+    let types = endpoint_form::catalog(&state, &app).await;
+    let form = endpoint_form::render((&app, &signed, &types), Some(&ep), &[]);
     page("Edit endpoint", Some(&signed.session), None, form).into_response()
 }
 
@@ -251,8 +251,9 @@ pub async fn edit(
         Ok(ep) => ep,
         Err(resp) => return resp,
     };
+    let types = endpoint_form::catalog(&state, &app).await;
     let again = |ep: &Endpoint, errors: &[String]| {
-        let form = endpoint_form::render(&app, &signed, Some(ep), errors);
+        let form = endpoint_form::render((&app, &signed, &types), Some(ep), errors);
         page("Edit endpoint", Some(&signed.session), None, form).into_response()
     };
     let input = match posted.input(false) {

@@ -8,6 +8,7 @@ mod admin;
 mod endpoint_actions;
 mod endpoint_form;
 mod endpoint_pages;
+mod events_list;
 mod layout;
 mod live;
 mod pages;

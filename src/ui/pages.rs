@@ -8,13 +8,13 @@ use axum::extract::{FromRequestParts, Query, RawPathParams, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
-use serde::Deserialize;
 
+use super::events_list::{filter_form, listed, EventFilter};
 use super::layout::{self, page, status, time};
 use super::session::{Session, Signed};
 use crate::api::AppState;
-use crate::domain::{App, AppId, BreakerState, Endpoint, Event};
-use crate::store::{EventQuery, Page};
+use crate::domain::{App, AppId, BreakerState, Endpoint};
+use crate::store::Page;
 
 /// The app the path names, if the session may see it.
 async fn app_for(state: &AppState, session: &Session, raw: &str) -> Result<App, Response> {
@@ -99,115 +99,40 @@ pub async fn apps(
     page("Apps", Some(&signed.session), None, body).into_response()
 }
 
-#[derive(Deserialize, Default)]
-pub struct EventFilter {
-    #[serde(rename = "type", default)]
-    pub event_type: String,
-    #[serde(default)]
-    pub room_id: String,
-    #[serde(default)]
-    pub session_id: String,
-    #[serde(default)]
-    pub bot_id: String,
-    #[serde(default)]
-    pub since: String,
-    #[serde(default)]
-    pub until: String,
-    #[serde(default)]
-    pub before: String,
-}
-
-/// An RFC 3339 time from a filter field; `Err` names the field.
-fn when(field: &str, raw: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
-    match raw.is_empty() {
-        true => Ok(None),
-        false => chrono::DateTime::parse_from_rfc3339(raw)
-            .map(|t| Some(t.with_timezone(&chrono::Utc)))
-            .map_err(|_| format!("{field}: '{raw}' is not a date and time")),
-    }
-}
-
-impl EventFilter {
-    /// The query string of this filter, paging back from `before`.
-    fn link(&self, before: &str) -> String {
-        let pairs = [
-            ("type", &self.event_type),
-            ("room_id", &self.room_id),
-            ("session_id", &self.session_id),
-            ("bot_id", &self.bot_id),
-            ("since", &self.since),
-            ("until", &self.until),
-        ];
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs.into_iter().filter(|(_, v)| !v.is_empty()) {
-            q.append_pair(k, v);
-        }
-        q.append_pair("before", before);
-        q.finish()
-    }
-
-    fn query(&self) -> Result<EventQuery, String> {
-        let labels = [
-            ("room_id", &self.room_id),
-            ("session_id", &self.session_id),
-            ("bot_id", &self.bot_id),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k.to_owned(), v.clone()))
-        .collect();
-        let mut page = page_of(50, Some(self.before.clone()).filter(|b| !b.is_empty()));
-        page.since = when("since", &self.since)?;
-        page.until = when("until", &self.until)?;
-        Ok(EventQuery {
-            event_type: Some(self.event_type.clone()).filter(|t| !t.is_empty()),
-            labels,
-            page,
-        })
-    }
-}
-
 /// `GET /ui/apps/{app}`: the endpoints, with their health, and the events, newest first.
 pub async fn app(
     State(state): State<AppState>,
     InApp { signed, app }: InApp,
     Query(filter): Query<EventFilter>,
 ) -> Response {
-    let endpoints = state
-        .store
-        .list_endpoints(&app.id, &page_of(100, None))
-        .await;
+    let ep_page = page_of(
+        100,
+        Some(filter.endpoints_before.clone()).filter(|b| !b.is_empty()),
+    );
+    let endpoints = state.store.list_endpoints(&app.id, &ep_page).await;
     let keys = match signed.session.read_only {
         true => Ok(Vec::new()),
         false => state.store.list_keys(&app.id).await,
     };
-    let (query, bad) = match filter.query() {
-        Ok(q) => (q, None),
-        Err(why) => (
-            EventQuery {
-                page: page_of(50, None),
-                ..EventQuery::default()
-            },
-            Some(why),
-        ),
+    let (endpoints, keys) = match (endpoints, keys) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return layout::failure(&e.to_string()),
     };
-    let events = state.store.list_events(&app.id, &query).await;
-    let (endpoints, events, keys) = match (endpoints, events, keys) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return layout::failure(&e.to_string()),
+    let listed = match listed(&state, &app, &filter).await {
+        Ok(markup) => markup,
+        Err(resp) => return resp,
     };
     let body = html! {
         h2 { "Endpoints" }
         @if !signed.session.read_only { p { a href={ "/ui/apps/" (app.id) "/endpoints/new" } { "New endpoint" } } }
         (endpoint_table(&app, &endpoints))
+        @if let Some(last) = endpoints.last().filter(|_| endpoints.len() == 100) {
+            p.pager { a href={ "/ui/apps/" (app.id) "?endpoints_before=" (last.id) } { "More endpoints" } }
+        }
         @if !signed.session.read_only { h2 { "API keys" } (super::admin::keys_form(&app, &signed.session, &keys)) }
         h2 { "Events" }
         (filter_form(&app, &filter))
-        @if let Some(why) = &bad { p.error role="alert" { (why) } }
-        div data-live-part="events" { (event_table(&app, &events)) }
-        @if let Some(last) = events.last().filter(|_| events.len() == 50) {
-            p.pager { a href={ "/ui/apps/" (app.id) "?" (filter.link(last.id.as_str())) } { "Older events" } }
-        }
+        (listed)
     };
     page(&app.name, Some(&signed.session), Some(&app.id), body).into_response()
 }
@@ -229,36 +154,6 @@ fn endpoint_table(app: &App, endpoints: &[Endpoint]) -> Markup {
                 td { @if let Some(t) = ep.health.failing_since {
                     (time(t)) @if let Some(e) = &ep.health.last_error { br; span.muted { (e) } }
                 } @else { span.muted { "—" } } }
-            } } }
-        } }
-    }
-}
-
-fn filter_form(app: &App, f: &EventFilter) -> Markup {
-    html! {
-        form.card.filters method="get" action={ "/ui/apps/" (app.id) } {
-            div { label for="f-type" { "Type" } input #f-type name="type" value=(f.event_type); }
-            div { label for="f-room" { "Room" } input #f-room name="room_id" value=(f.room_id); }
-            div { label for="f-session" { "Session" } input #f-session name="session_id" value=(f.session_id); }
-            div { label for="f-bot" { "Bot" } input #f-bot name="bot_id" value=(f.bot_id); }
-            div { label for="f-since" { "From" } input #f-since type="datetime-local" name="since"; }
-            div { label for="f-until" { "Until" } input #f-until type="datetime-local" name="until"; }
-            div { button type="submit" { "Filter" } }
-        }
-    }
-}
-
-pub fn event_table(app: &App, events: &[Event]) -> Markup {
-    html! {
-        div.table-wrap { table {
-            thead { tr { th { "Event" } th { "Type" } th { "Room" } th { "Created" } } }
-            tbody { @for e in events { tr {
-                td { a href={ "/ui/apps/" (app.id) "/events/" (e.id) } { (e.id) } }
-                td { (e.event_type.as_str()) }
-                td { @if let Some(room) = e.labels.get("room_id") {
-                    a href={ "/ui/apps/" (app.id) "/rooms/" (room) } { (room) }
-                    @if let Some(n) = e.sequence { span.muted { " #" (n) } } } }
-                td { (time(e.created_at)) }
             } } }
         } }
     }

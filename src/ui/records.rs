@@ -25,7 +25,7 @@ fn all(limit: u32) -> Page {
 }
 
 /// The app's endpoint names by id, and its deliveries that `q` selects.
-async fn deliveries_of(
+pub(super) async fn deliveries_of(
     state: &AppState,
     app: &App,
     q: DeliveryQuery,
@@ -38,7 +38,7 @@ async fn deliveries_of(
     }
 }
 
-fn delivery_rows(
+pub(super) fn delivery_rows(
     app: &App,
     dls: &[Delivery],
     names: &std::collections::HashMap<String, String>,

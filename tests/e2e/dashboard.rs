@@ -173,6 +173,27 @@ async fn sessions_are_scoped_need_csrf_and_end_on_sign_out() {
     let csrf = csrf_of(&page);
     let filtered = format!("/ui/apps/{mine}?type=room.created&since=2020-01-01T00%3A00%3A00Z");
     assert_eq!(get(&base, &admin, &filtered).await.0, 200);
+    let by_status = format!("/ui/apps/{mine}?status=failed&room_id=r1");
+    assert_eq!(get(&base, &admin, &by_status).await.0, 200);
+    let (_, page) = get(&base, &admin, &format!("/ui/apps/{mine}?status=lost")).await;
+    assert!(
+        page.contains("is not a delivery status"),
+        "a bad status filter was not named"
+    );
+    let custom = json!({"name": "caption.line"});
+    let (status, _, _) = herald
+        .call(
+            "POST",
+            &format!("/v1/apps/{mine}/event-types"),
+            Some(custom),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, form) = get(&base, &admin, &format!("/ui/apps/{mine}/endpoints/new")).await;
+    assert!(
+        form.contains("caption.line"),
+        "the form does not offer the app's own types"
+    );
     let (status, page) = get(&base, &admin, &format!("/ui/apps/{mine}?since=soon")).await;
     assert!(
         status == 200 && page.contains("is not a date and time"),
