@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 
+use super::endpoint_form::field;
 use super::layout::{self, csrf, page, time};
 use super::pages::InApp;
 use super::session::{Session, Signed};
@@ -16,13 +17,6 @@ use crate::domain::{App, KeyId, Preset};
 use crate::store::ApiKey;
 
 type Posted = Form<Vec<(String, String)>>;
-
-fn field(form: &[(String, String)], name: &str) -> Option<String> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
 
 /// The new-app form on the apps page.
 pub fn new_app_form(session: &Session) -> Markup {

@@ -9,6 +9,7 @@ use axum::Form;
 use chrono::{NaiveDateTime, Utc};
 use maud::html;
 
+use super::endpoint_form::field;
 use super::layout::{self, page};
 use super::pages::InApp;
 use super::records::attempt_rows;
@@ -22,14 +23,6 @@ use crate::api::AppState;
 use crate::domain::endpoint::EndpointKind;
 use crate::domain::{Endpoint, EndpointId};
 use crate::store::Recovery;
-
-/// The form's fields; the first value of each.
-fn field(form: &[(String, String)], name: &str) -> Option<String> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
 
 /// The endpoint of a form post, once the session's CSRF token and write right are checked.
 async fn target(

@@ -28,16 +28,20 @@ pub async fn catalog(state: &AppState, app: &App) -> Vec<String> {
     names
 }
 
+/// A posted form's field `name`: its first value, trimmed; `None` when absent or empty.
+pub fn field(form: &[(String, String)], name: &str) -> Option<String> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 /// A posted form: repeated `events` fields, hence a list of pairs.
 pub struct Posted(pub Vec<(String, String)>);
 
 impl Posted {
     pub fn get(&self, k: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        field(&self.0, k)
     }
 
     fn number(&self, k: &str, errors: &mut Vec<String>) -> Option<i64> {
