@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use super::seal::Sealer;
-use super::sealed::Sealed;
+use super::sealed::{Sealed, SECRET_META};
 use super::{Page, Store, StoreError, StoreResult, Tenants};
 use crate::domain::{App, Endpoint};
 
@@ -59,7 +59,7 @@ fn verify(sealer: &Sealer, check: &str) -> StoreResult<()> {
 }
 
 /// Moves every secret of the database from `old` (none: stored in clear) to `new`; answers
-/// how many apps and endpoints were rewritten. Run again after an interruption, it finishes
+/// how many apps, endpoints and shared secrets were rewritten. Run again after an interruption, it finishes
 /// the job: a value already under `new` is taken as it is.
 pub async fn rekey(inner: Arc<dyn Store>, old: Option<&str>, new: &str) -> StoreResult<usize> {
     let old = old
@@ -77,8 +77,8 @@ pub async fn rekey(inner: Arc<dyn Store>, old: Option<&str>, new: &str) -> Store
     Ok(n)
 }
 
-/// Rewrites through `target` every app and endpoint whose stored secret `pick` selects,
-/// each secret opened with `open` first.
+/// Rewrites through `target` every app, endpoint and shared secret whose stored secret
+/// `pick` selects, each secret opened with `open` first.
 async fn rewrite(
     inner: &dyn Store,
     target: &Sealed,
@@ -86,6 +86,12 @@ async fn rewrite(
     open: &dyn Fn(&str) -> StoreResult<String>,
 ) -> StoreResult<usize> {
     let mut n = 0;
+    for key in SECRET_META {
+        if let Some(stored) = inner.meta_get(key).await?.filter(|v| pick(v)) {
+            target.meta_put(key, &open(&stored)?).await?;
+            n += 1;
+        }
+    }
     for mut app in all_apps(inner).await? {
         if let Some(lk) = app
             .ingest

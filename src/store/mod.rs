@@ -43,6 +43,7 @@ pub use doc::EndpointDoc;
 pub use error::{DbKind, StoreError};
 pub use health::{Changed, HealthChange, HealthUpdate};
 pub use lease::{Claim, Lease, LeasePlanner};
+pub use sealed::PORTAL_SIGNING_KEY;
 pub use traits::{DeliveryQueue, EventLog, Tenants};
 pub use upkeep::{Purge, Purged};
 

@@ -1,6 +1,7 @@
 //! A store whose secrets are sealed at rest (see `seal`): it hands every call to the store
-//! under it, sealing endpoint and ingest secrets on their way in and opening them on their
-//! way out. Both backends get it alike, and neither knows of it.
+//! under it, sealing endpoint and ingest secrets, and the shared values named in
+//! [`SECRET_META`], on their way in and opening them on their way out. Both backends get it
+//! alike, and neither knows of it.
 //!
 //! Secrets are opened only where a caller reads an app or an endpoint. What the backends
 //! read for themselves (fan-out, a 410's disable, a health change) round-trips the sealed
@@ -23,6 +24,13 @@ use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, EndpointSecret, Event,
     EventId, KeyId,
 };
+
+/// The shared values (`meta_*`) that are secrets: the key portal links are signed with.
+/// Sealed like endpoint secrets, and moved to a new key by `herald rekey`.
+pub const SECRET_META: &[&str] = &[PORTAL_SIGNING_KEY];
+
+/// The key under which the nodes share the portal links' signing key.
+pub const PORTAL_SIGNING_KEY: &str = "portal_signing_key";
 
 pub struct Sealed {
     inner: Arc<dyn Store>,
@@ -61,6 +69,20 @@ impl Sealed {
         app
     }
 
+    fn seal_meta(&self, key: &str, value: &str) -> String {
+        match SECRET_META.contains(&key) {
+            true => self.sealer.seal(value),
+            false => value.to_owned(),
+        }
+    }
+
+    fn open_meta(&self, key: &str, value: String) -> StoreResult<String> {
+        match SECRET_META.contains(&key) {
+            true => self.sealer.open(&value),
+            false => Ok(value),
+        }
+    }
+
     pub(crate) fn open_app(&self, mut app: App) -> StoreResult<App> {
         if let Some(lk) = &mut app.ingest.livekit {
             lk.api_secret = self.sealer.open(&lk.api_secret)?;
@@ -72,13 +94,18 @@ impl Sealed {
 #[async_trait]
 impl Tenants for Sealed {
     async fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
-        self.inner.meta_get(key).await
+        let value = self.inner.meta_get(key).await?;
+        value.map(|v| self.open_meta(key, v)).transpose()
     }
     async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String> {
-        self.inner.meta_init(key, value).await
+        let stored = self
+            .inner
+            .meta_init(key, &self.seal_meta(key, value))
+            .await?;
+        self.open_meta(key, stored)
     }
     async fn meta_put(&self, key: &str, value: &str) -> StoreResult<()> {
-        self.inner.meta_put(key, value).await
+        self.inner.meta_put(key, &self.seal_meta(key, value)).await
     }
     async fn exclusive(&self, name: &str) -> StoreResult<Exclusive> {
         self.inner.exclusive(name).await

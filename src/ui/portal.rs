@@ -23,10 +23,10 @@ use crate::api::error::{ApiError, ApiResult, Problem};
 use crate::api::json::JsonBody;
 use crate::api::AppState;
 use crate::domain::AppId;
+use crate::store::PORTAL_SIGNING_KEY;
 
 /// The longest a portal link may live: 30 days.
 const MAX_LIFETIME_S: i64 = 30 * 86_400;
-const KEY: &str = "portal_signing_key";
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -57,7 +57,10 @@ struct Claims {
 
 /// The shared signing key, made by the first node that needs one.
 async fn signing_key(state: &AppState) -> Result<String, ApiError> {
-    Ok(state.store.meta_init(KEY, &new_token("")).await?)
+    Ok(state
+        .store
+        .meta_init(PORTAL_SIGNING_KEY, &new_token(""))
+        .await?)
 }
 
 fn mac(key: &str, payload: &str) -> String {

@@ -1,5 +1,5 @@
-//! Secrets at rest: with `HERALD_SECRET_KEY` set, no endpoint or ingest secret is stored in
-//! clear; without the key (or with another) Herald refuses to start on that database;
+//! Secrets at rest: with `HERALD_SECRET_KEY` set, no endpoint secret, ingest secret or portal
+//! signing key is stored in clear; without the key (or with another) Herald refuses to start on that database;
 //! `herald rekey` moves the secrets to a new key and deliveries still verify.
 
 use std::process::Command;
@@ -73,6 +73,45 @@ fn stored(dir: &TempDir) -> String {
         .collect()
 }
 
+/// The stored portal signing key, read past Herald.
+fn stored_portal_key(dir: &TempDir) -> String {
+    let url = database_url(&dir.0);
+    let sql = "SELECT value FROM meta WHERE key = 'portal_signing_key'";
+    if on_postgres() {
+        let out = Command::new("psql")
+            .args([&url, "-qAtc", sql])
+            .output()
+            .expect("psql");
+        return String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    }
+    let conn = rusqlite::Connection::open(url.trim_start_matches("sqlite://")).expect("open");
+    conn.query_row(sql, [], |r| r.get(0)).expect("a portal key")
+}
+
+/// Mints a portal link to `app`; answers its path.
+async fn portal_link(herald: &Herald, app: &str) -> String {
+    let path = format!("/v1/apps/{app}/portal-links");
+    let (status, _, link) = herald
+        .call("POST", &path, Some(json!({"expires_in_s": 600})))
+        .await;
+    assert_eq!(status, 201, "{link}");
+    link["url"].as_str().expect("url").to_owned()
+}
+
+/// Whether a portal link opens (a redirect into the app's pages).
+async fn opens(herald: &Herald, link: &str) -> bool {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let resp = client
+        .get(format!("{}{link}", herald.base))
+        .send()
+        .await
+        .expect("open the link");
+    resp.status().as_u16() == 303
+}
+
 /// Publishes one event and checks that the delivery verifies with `secret`.
 async fn delivers_verified(herald: &Herald, app: &str, rx: &Receiver, secret: &str) {
     let before = rx.count();
@@ -97,7 +136,14 @@ async fn secrets_are_sealed_at_rest_refused_without_the_key_and_rekeyed() {
     let app = app["id"].as_str().expect("id").to_owned();
     let (ep, secret) = herald.create_endpoint(&app, json!({"url": rx.url})).await;
     delivers_verified(&herald, &app, &rx, &secret).await;
+    let link = portal_link(&herald, &app).await;
+    assert!(opens(&herald, &link).await, "{link}");
     drop(herald);
+    let portal_key = stored_portal_key(&dir);
+    assert!(
+        portal_key.starts_with("sealed:v1:"),
+        "the portal signing key is stored in clear: {portal_key}"
+    );
     let raw = stored(&dir);
     let key_material = secret.trim_start_matches("whsec_");
     assert!(raw.contains("sealed:v1:"), "nothing sealed");
@@ -141,6 +187,11 @@ async fn secrets_are_sealed_at_rest_refused_without_the_key_and_rekeyed() {
         .await;
     assert_eq!(shown["secret"], secret.as_str(), "{shown}");
     delivers_verified(&herald, &app, &rx, &secret).await;
+    assert!(
+        opens(&herald, &link).await,
+        "a portal link minted before the rekey stopped working"
+    );
+    assert_ne!(stored_portal_key(&dir), portal_key, "not resealed");
 }
 
 #[tokio::test]
@@ -150,15 +201,19 @@ async fn secrets_stored_in_clear_are_sealed_when_a_key_is_set() {
     let herald = Herald::start(&dir.0);
     let app = herald.create_app("standard").await;
     let (_, secret) = herald.create_endpoint(&app, json!({"url": rx.url})).await;
+    let link = portal_link(&herald, &app).await;
     drop(herald);
     let key_material = secret.trim_start_matches("whsec_").to_owned();
     assert!(
         stored(&dir).contains(&key_material),
         "stored in clear without a key"
     );
+    assert!(!stored_portal_key(&dir).starts_with("sealed:"));
     let herald = Herald::start_with(&dir.0, &[("HERALD_SECRET_KEY", K1)]);
     delivers_verified(&herald, &app, &rx, &secret).await;
+    assert!(opens(&herald, &link).await, "the link broke when sealed");
     drop(herald);
+    assert!(stored_portal_key(&dir).starts_with("sealed:v1:"));
     if !on_postgres() {
         // A SQLite file keeps freed pages until they are reused: look at the live rows.
         let url = database_url(&dir.0);
