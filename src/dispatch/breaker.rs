@@ -100,13 +100,13 @@ impl EndpointQueue {
         if !current.worth_recording(failure.is_some()) {
             return;
         }
-        let (policy, now) = (d.inner.breaker, Utc::now());
+        let (policy, now, spread) = (d.inner.breaker, Utc::now(), rand::random::<f64>());
         let change = Arc::new(move |e: &Endpoint| {
             let attempted = match &failure {
                 None => Attempted::Succeeded,
                 Some(error) => Attempted::Failed(error),
             };
-            let health = e.health.after(attempted, now, &policy);
+            let health = e.health.after(attempted, now, &policy, spread);
             let after = e
                 .disable_after_s
                 .map(|s| Duration::from_secs(s.into()))

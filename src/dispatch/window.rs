@@ -1,13 +1,13 @@
 //! How many requests an endpoint may have in flight right now: at most its `max_in_flight`,
-//! but only as many as its answers have earned. A window starts small, grows by one with
-//! each success (doubling per round trip, as TCP's slow start does) and halves with each
-//! failure. A healthy endpoint reaches its `max_in_flight` within a few round trips; one that
-//! hangs holds a handful of connections open until its timeouts come, not fifty, so a
-//! thousand hanging endpoints cost the process thousands of sockets rather than tens of
-//! thousands.
+//! but only as many as its answers have earned. A window starts at one request, grows by one
+//! with each success (doubling per round trip, as TCP's slow start does) and halves with
+//! each failure. A healthy endpoint reaches its `max_in_flight` within a few round trips; one
+//! that hangs holds one connection open until its timeout comes, not fifty, so a thousand
+//! hanging endpoints cost the process a thousand sockets, and their timeouts come back as a
+//! thousand failures to write rather than tens of thousands.
 
 /// Requests a fresh endpoint may have in flight.
-const START: usize = 4;
+const START: usize = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Window {
@@ -42,8 +42,11 @@ mod tests {
     #[test]
     fn grows_with_successes_to_the_maximum_and_halves_on_failure() {
         let mut w = Window::default();
-        assert_eq!(w.limit(50), 4);
-        assert_eq!(w.limit(2), 2);
+        assert_eq!(w.limit(50), 1);
+        for _ in 0..3 {
+            w.succeeded(50);
+        }
+        assert_eq!((w.limit(50), w.limit(2)), (4, 2));
         for _ in 0..100 {
             w.succeeded(50);
         }

@@ -11,6 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// The most a cool-down is stretched, as a fraction of it.
+pub const COOLDOWN_SPREAD: f64 = 0.2;
+
 /// The breaker's position.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -101,8 +104,16 @@ impl Health {
 
     /// The health after an attempt: a success closes the breaker and ends the failing run;
     /// a failure counts, opens the breaker at the policy's threshold, and reopens it for
-    /// twice as long after a failed probe.
-    pub fn after(&self, attempt: Attempted<'_>, now: DateTime<Utc>, p: &BreakerPolicy) -> Health {
+    /// twice as long after a failed probe. Each cool-down is stretched by `spread` (0 to 1)
+    /// of [`COOLDOWN_SPREAD`], drawn at random by the caller, so that breakers opened
+    /// together (a receiver fleet down at once) do not probe together.
+    pub fn after(
+        &self,
+        attempt: Attempted<'_>,
+        now: DateTime<Utc>,
+        p: &BreakerPolicy,
+        spread: f64,
+    ) -> Health {
         let Attempted::Failed(error) = attempt else {
             return Health::default();
         };
@@ -121,6 +132,7 @@ impl Health {
             };
             let factor = 2u32.saturating_pow(next.failed_probes.min(20));
             let cooldown = p.cooldown.saturating_mul(factor).min(p.cooldown_max);
+            let cooldown = cooldown.mul_f64(1.0 + COOLDOWN_SPREAD * spread.clamp(0.0, 1.0));
             next.state = BreakerState::Open;
             next.retry_at = Some(now + chrono::Duration::from_std(cooldown).unwrap_or_default());
         }

@@ -16,7 +16,7 @@ fn at(s: i64) -> DateTime<Utc> {
 }
 
 fn fail(h: &Health, s: i64) -> Health {
-    h.after(Attempted::Failed("503"), at(s), &policy())
+    h.after(Attempted::Failed("503"), at(s), &policy(), 0.0)
 }
 
 #[test]
@@ -53,7 +53,7 @@ fn the_threshold_opens_it_and_failed_probes_double_the_cool_down_up_to_the_cap()
 #[test]
 fn a_success_closes_it_and_ends_the_failing_run() {
     let open = fail(&fail(&fail(&Health::default(), 0), 1), 2);
-    let closed = open.after(Attempted::Succeeded, at(20), &policy());
+    let closed = open.after(Attempted::Succeeded, at(20), &policy(), 0.0);
     assert_eq!(closed, Health::default());
     assert!(
         !closed.worth_recording(false),
@@ -97,7 +97,33 @@ fn a_zero_threshold_never_opens() {
         ..policy()
     };
     let h = (0..50).fold(Health::default(), |h, s| {
-        h.after(Attempted::Failed("x"), at(s), &p)
+        h.after(Attempted::Failed("x"), at(s), &p, 0.0)
     });
     assert_eq!((h.state, h.failures), (BreakerState::Closed, 50));
+}
+
+#[test]
+fn the_spread_stretches_a_cool_down_by_a_fifth_at_most() {
+    let opened = |spread: f64| {
+        (0..3).fold(Health::default(), |h, s| {
+            h.after(Attempted::Failed("503"), at(s), &policy(), spread)
+        })
+    };
+    // Opened at 2 s with a 10 s cool-down: the probe may go from 12 s to 14 s.
+    assert_eq!(opened(0.0).retry_at, Some(at(12)));
+    assert_eq!(opened(0.5).retry_at, Some(at(13)));
+    assert_eq!(opened(1.0).retry_at, Some(at(14)));
+    assert_eq!(opened(7.0).retry_at, Some(at(14)), "clamped");
+    // Past the cap too: synchronized breakers at the cap stay spread.
+    let capped = opened(0.0);
+    let capped = capped
+        .probing(at(12), at(13))
+        .after(Attempted::Failed("503"), at(13), &policy(), 1.0)
+        .probing(at(40), at(41))
+        .after(Attempted::Failed("503"), at(40), &policy(), 1.0);
+    assert_eq!(
+        capped.retry_at,
+        Some(at(82)),
+        "35 s capped, then stretched to 42 s"
+    );
 }

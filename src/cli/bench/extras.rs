@@ -29,8 +29,7 @@ pub async fn run(
         isolation::runs(base, token, hook, args.isolation_events, recorder).await?;
     }
     if runs.contains(&"failing") {
-        let rate = (args.failing_rate > 0).then_some(args.failing_rate);
-        failing::runs(base, token, hook, (args.failing_events, rate), recorder).await?;
+        failing::runs(args, (base, token), hook, recorder).await?;
     }
     if runs.contains(&"soak") {
         soak::report(args, target, recorder).await?;

@@ -3,6 +3,10 @@
 //! failing endpoint too (every other one answers 500 at once, the rest never answer, with
 //! the default 15 s timeout), so each event reaches one healthy endpoint. The failing ones'
 //! breakers open; the healthy deliveries' end-to-end latency is compared between the runs.
+//!
+//! Each run has a `herald serve` of its own on a fresh SQLite file: on a shared one, the run
+//! that comes second would inherit the first one's rows, and, after the failing run, its
+//! endpoints, which go on failing. Only `--target` runs both on the Herald it names.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,7 +17,9 @@ use axum::routing::post;
 use serde_json::json;
 
 use super::isolation::{self, Load, Run};
+use super::nodes::Nodes;
 use super::receiver::Recorder;
+use super::BenchArgs;
 
 pub const ROOMS: u64 = 500;
 
@@ -40,14 +46,15 @@ impl Failing {
     }
 }
 
-/// Both runs, each printed as one line.
+/// Both runs, each printed as one line, and the ratio of their p99s.
 pub async fn runs(
-    base: &str,
-    token: &str,
+    args: &BenchArgs,
+    (base, token): (&str, &str),
     hook: &str,
-    (events, rate): (u64, Option<u64>),
     rec: &Arc<Recorder>,
 ) -> anyhow::Result<()> {
+    let rate = (args.failing_rate > 0).then_some(args.failing_rate);
+    let events = args.failing_events;
     let failing = Failing::start().await?;
     let load = Load {
         events,
@@ -58,17 +65,55 @@ pub async fn runs(
         format!("{r} events/s")
     });
     println!("failing: {events} events per run, {pace}");
-    for (name, bad) in [
+    let mut p99s = Vec::new();
+    for (n, (name, bad)) in [
         ("alone", None),
         ("beside 500 failing endpoints", Some(failing)),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Dropped after the run: a fresh Herald stops with it.
+        let fresh = match args.target {
+            Some(_) => None,
+            None => Some(Fresh::start(&format!("failing-{n}"))?),
+        };
+        let (base, token) = fresh.as_ref().map_or((base, token), |f| f.at());
         let r = run(base, token, hook, bad, load, rec).await?;
         println!(
             "failing: 500 healthy endpoints {name}: {} deliveries in {:.1} s, latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
             r.delivered, r.seconds, r.p50_ms, r.p99_ms, r.max_ms
         );
+        p99s.push(r.p99_ms);
+    }
+    if let [alone, beside] = p99s[..] {
+        println!(
+            "failing: p99 beside failing endpoints / alone = {:.2}x",
+            beside / alone.max(0.001)
+        );
     }
     Ok(())
+}
+
+/// A `herald serve` of its own, on a fresh SQLite file.
+struct Fresh {
+    nodes: Nodes,
+    token: String,
+}
+
+impl Fresh {
+    fn start(name: &str) -> anyhow::Result<Self> {
+        let dir = super::tempfile_dir()?.join(name);
+        std::fs::create_dir_all(&dir)?;
+        let db = format!("sqlite://{}/herald.db", dir.display());
+        let token = crate::api::auth::new_token("hadm_");
+        let nodes = Nodes::start(1, &db, &token, &dir)?;
+        Ok(Self { nodes, token })
+    }
+
+    fn at(&self) -> (&str, &str) {
+        (&self.nodes.urls[0], &self.token)
+    }
 }
 
 async fn run(

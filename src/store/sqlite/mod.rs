@@ -28,7 +28,7 @@ use rusqlite::Connection;
 
 use super::{StoreError, StoreResult};
 use fanout::FanoutCache;
-use writer::Writer;
+use writer::{Urgency, Writer};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
@@ -214,6 +214,16 @@ impl SqliteStore {
         R: Send + 'static,
         F: Fn(&Connection) -> StoreResult<R> + Send + 'static,
     {
-        self.writer.run(f).await
+        self.writer.run(Urgency::Now, f).await
+    }
+
+    /// A write of the dispatcher's own, which nobody waits on to answer a user: it may wait
+    /// a moment to share its commit (see `writer`).
+    async fn write_soon<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: Fn(&Connection) -> StoreResult<R> + Send + 'static,
+    {
+        self.writer.run(Urgency::Soon, f).await
     }
 }

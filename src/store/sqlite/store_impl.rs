@@ -179,7 +179,7 @@ impl EventLog for SqliteStore {
     }
     async fn purge(&self, p: &Purge) -> StoreResult<Purged> {
         let p = p.clone();
-        self.write(move |c| purge::purge(c, &p)).await
+        self.write_soon(move |c| purge::purge(c, &p)).await
     }
 }
 
@@ -197,7 +197,7 @@ impl DeliveryQueue for SqliteStore {
 
     async fn claim_due(&self, claim: &Claim) -> StoreResult<Vec<Job>> {
         let (owner, claim) = (self.owner.clone(), claim.clone());
-        self.write(move |c| claims::claim_due(c, &claim, &owner))
+        self.write_soon(move |c| claims::claim_due(c, &claim, &owner))
             .await
     }
     async fn blocked(&self, job: &Job) -> StoreResult<bool> {
@@ -206,7 +206,7 @@ impl DeliveryQueue for SqliteStore {
     }
     async fn release(&self, id: &DeliveryId) -> StoreResult<()> {
         let id = id.clone();
-        self.write(move |c| claims::release(c, &id)).await
+        self.write_soon(move |c| claims::release(c, &id)).await
     }
     async fn release_leases(&self) -> StoreResult<u64> {
         self.write(claims::release_leases).await
@@ -217,12 +217,12 @@ impl DeliveryQueue for SqliteStore {
     }
     async fn renew_leases(&self, ids: &[DeliveryId], until: DateTime<Utc>) -> StoreResult<u64> {
         let (ids, owner) = (ids.to_vec(), self.owner.clone());
-        self.write(move |c| claims::renew_leases(c, &ids, until, &owner))
+        self.write_soon(move |c| claims::renew_leases(c, &ids, until, &owner))
             .await
     }
     async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()> {
         let (fanout, owner) = (self.fanout.clone(), self.owner.clone());
-        self.write(move |c| {
+        self.write_soon(move |c| {
             if outcomes.iter().any(|o| o.disable_endpoint.is_some()) {
                 fanout.clear();
             }
@@ -243,7 +243,7 @@ impl DeliveryQueue for SqliteStore {
         change: HealthChange,
     ) -> StoreResult<Option<HealthUpdate>> {
         let (id, fanout) = (id.clone(), self.fanout.clone());
-        self.write(move |c| {
+        self.write_soon(move |c| {
             let update = health::update_health(c, &id, &change)?;
             if let Some(u) = update.as_ref().filter(|u| u.disabled) {
                 fanout.forget(&u.endpoint.app_id);

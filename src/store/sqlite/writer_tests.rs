@@ -1,4 +1,5 @@
-//! The writer's group commit: a failing write undoes only itself.
+//! The writer's group commit: a failing write undoes only itself; writes nobody waits on
+//! wait for company, until an urgent one comes.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -36,24 +37,24 @@ async fn a_failing_write_undoes_only_itself() {
     let (writer, path) = writer(&dir);
 
     // The first write holds the writer until the others are queued: they share a group.
-    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let (go, wait) = mpsc::channel::<()>();
     let wait = Mutex::new(wait);
     let w = Arc::clone(&writer);
     let first = tokio::spawn(async move {
-        w.run(move |c| {
+        w.run(Urgency::Now, move |c| {
             let _ = wait.lock().map(|rx| rx.recv());
             insert(c, 0)
         })
         .await
     });
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let runs = Arc::new(AtomicUsize::new(0));
     let mut queued = Vec::new();
     // 3 twice: the second fails, after having written 13 in the same write.
     for (k, extra) in [(1, None), (2, None), (3, None), (3, Some(13)), (4, None)] {
         let (w, runs) = (Arc::clone(&writer), Arc::clone(&runs));
         queued.push(tokio::spawn(async move {
-            w.run(move |c| {
+            w.run(Urgency::Now, move |c| {
                 runs.fetch_add(1, Ordering::Relaxed);
                 if let Some(e) = extra {
                     insert(c, e)?;
@@ -64,7 +65,7 @@ async fn a_failing_write_undoes_only_itself() {
         }));
         tokio::task::yield_now().await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     go.send(()).expect("release the first write");
 
     first.await.expect("join").expect("the first write commits");
@@ -90,7 +91,7 @@ async fn a_failing_write_undoes_only_itself() {
 
 async fn alone_and_after(writer: &Writer, path: &std::path::Path) {
     let alone = writer
-        .run(|c| {
+        .run(Urgency::Now, |c| {
             insert(c, 20)?;
             insert(c, 1)
         })
@@ -135,7 +136,7 @@ async fn the_wal_starts_over_while_the_writer_goes_on() {
     // Bounded by commits, not time: on a loaded machine the checkpointer may run late.
     while commits < 2_000_000 {
         writer
-            .run(move |c| {
+            .run(Urgency::Now, move |c| {
                 c.execute("INSERT INTO b VALUES (?1, zeroblob(8000))", [commits])?;
                 Ok(())
             })
@@ -158,4 +159,59 @@ async fn the_wal_starts_over_while_the_writer_goes_on() {
 
 fn restarted_twice(first: Option<u32>, now: Option<u32>) -> bool {
     matches!((first, now), (Some(a), Some(b)) if b.wrapping_sub(a) >= 2)
+}
+
+/// A write for `gather`, which only looks at its urgency.
+fn queued(urgency: Urgency) -> Box<dyn Write> {
+    let (reply, _) = oneshot::channel::<StoreResult<()>>();
+    Box::new(Pending {
+        f: |_: &Connection| Ok(()),
+        urgency,
+        result: None,
+        reply,
+    })
+}
+
+#[test]
+fn a_patient_group_waits_for_company_until_an_urgent_write() {
+    let (tx, rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(20));
+        let _ = tx.send(queued(Urgency::Soon));
+        std::thread::sleep(Duration::from_millis(20));
+        let _ = tx.send(queued(Urgency::Now));
+        // Sent only once the group is gathered: it must not be waited for.
+        let _ = done_rx.recv();
+        let _ = tx.send(queued(Urgency::Soon));
+    });
+    let mut group = vec![queued(Urgency::Soon)];
+    // An hour's patience: only the urgent write ends the wait.
+    gather(&rx, &mut group, Duration::from_secs(3600));
+    let urgencies: Vec<bool> = group.iter().map(|w| w.urgency() == Urgency::Now).collect();
+    assert_eq!(urgencies, [false, false, true]);
+    let _ = done_tx.send(());
+    sender.join().expect("sender");
+    assert!(
+        rx.recv().is_ok(),
+        "the later write is left for the next group"
+    );
+}
+
+#[test]
+fn an_urgent_group_takes_what_is_queued_and_waits_for_nothing() {
+    let (tx, rx) = mpsc::channel();
+    let _ = tx.send(queued(Urgency::Soon));
+    let mut group = vec![queued(Urgency::Now)];
+    // Kept open: an urgent group must not wait for more.
+    gather(&rx, &mut group, Duration::from_secs(3600));
+    assert_eq!(group.len(), 2);
+    let mut lone = vec![queued(Urgency::Soon)];
+    gather(&rx, &mut lone, Duration::from_millis(10));
+    assert_eq!(
+        lone.len(),
+        1,
+        "a lone patient write commits after its patience"
+    );
+    drop(tx);
 }
