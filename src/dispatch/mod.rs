@@ -41,8 +41,10 @@ use share::Holdings;
 
 /// Most deliveries claimed from the store in one query.
 const CLAIM_BATCH: usize = 1000;
-/// Most leases renewed in one statement.
-const RENEW_BATCH: usize = 5000;
+/// Most leases renewed in one write: a few milliseconds of the SQLite writer, so that a
+/// renewal of thousands of leases (hanging endpoints hold their share in memory) does not
+/// hold the publishes queued behind it.
+const RENEW_BATCH: usize = 250;
 
 struct Inner {
     store: Arc<dyn Store>,

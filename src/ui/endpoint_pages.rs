@@ -5,10 +5,10 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chrono::{Duration, Utc};
 use maud::{html, Markup};
 
 use super::endpoint_form::{self, Posted};
+use super::glance::Day;
 use super::layout::{self, csrf, page, status, time};
 use super::pages::InApp;
 use super::records::Before;
@@ -17,7 +17,7 @@ use crate::api::endpoint_build::new_endpoint;
 use crate::api::endpoints::apply;
 use crate::api::error::ApiError;
 use crate::api::AppState;
-use crate::domain::{App, Delivery, DeliveryStatus, Endpoint, EndpointId};
+use crate::domain::{App, Endpoint, EndpointId};
 use crate::store::{DeliveryQuery, Page};
 
 /// `GET /ui/apps/{app}/endpoints/{ep}`.
@@ -42,24 +42,15 @@ pub async fn endpoint(
         page: page_q,
         ..DeliveryQuery::default()
     };
-    let day = DeliveryQuery {
-        endpoint: Some(ep.id.clone()),
-        page: Page {
-            limit: 250,
-            since: Some(Utc::now() - Duration::hours(24)),
-            ..Page::default()
-        },
-        ..DeliveryQuery::default()
-    };
-    let (dls, recent) = match (
+    let (dls, day) = match (
         state.store.list_deliveries(&app.id, &q).await,
-        state.store.list_deliveries(&app.id, &day).await,
+        Day::read(&state, &app, &ep.id, 250).await,
     ) {
         (Ok(d), Ok(r)) => (d, r),
         (Err(e), _) | (_, Err(e)) => return layout::failure(&e.to_string()),
     };
     let body = html! {
-        (health(&ep, &recent))
+        (health(&ep, &day))
         dl.facts {
             dt { "URL" } dd { (ep.url.as_str()) }
             dt { "Format" } dd { (ep.format.as_str()) }
@@ -93,33 +84,12 @@ pub async fn endpoint(
     page(&title, Some(&signed.session), Some(&app.id), body).into_response()
 }
 
-/// Of the settled deliveries among `recent`, how many succeeded, and how many there were.
-pub fn success_rate(recent: &[Delivery]) -> (usize, usize) {
-    let settled = recent
-        .iter()
-        .filter(|d| d.status != DeliveryStatus::Pending);
-    let (ok, all) = settled.fold((0, 0), |(ok, all), d| {
-        (
-            ok + usize::from(d.status == DeliveryStatus::Succeeded),
-            all + 1,
-        )
-    });
-    (ok, all)
-}
-
 /// Health at a glance: the last day's success rate, the last attempt, the breaker.
-fn health(ep: &Endpoint, recent: &[Delivery]) -> Markup {
-    let (ok, all) = success_rate(recent);
-    let last = recent
-        .iter()
-        .filter(|d| d.attempt_count > 0)
-        .map(|d| d.updated_at)
-        .max();
+fn health(ep: &Endpoint, day: &Day) -> Markup {
     html! {
         dl.facts.health {
-            dt { "Last 24 h" } dd { @if all == 0 { "nothing settled" } @else {
-                (ok * 100 / all) "% succeeded (" (ok) " of " (all) @if recent.len() == 250 { ", of the newest 250" } ")" } }
-            dt { "Last attempt" } dd { @if let Some(t) = last { (time(t)) } @else { "none in the last 24 h" } }
+            dt { "Last 24 h" } dd { (day.rate()) }
+            dt { "Last attempt" } dd { @if let Some(t) = day.last_attempt() { (time(t)) } @else { "none in the last 24 h" } }
             dt { "Breaker" } dd { (status(super::pages::breaker(ep.health.state)))
                 @if let Some(t) = ep.health.failing_since { " failing since " (time(t)) }
                 @if let Some(e) = &ep.health.last_error { br; span.muted { (e) } } }
@@ -263,35 +233,5 @@ pub async fn edit(
     match apply(&state, &app, ep.clone(), input).await {
         Ok(ep) => Redirect::to(&format!("/ui/apps/{}/endpoints/{}", app.id, ep.id)).into_response(),
         Err(e) => again(&ep, &messages(e)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{DeliveryId, EndpointId, EventId, Labels};
-
-    fn delivery(status: DeliveryStatus) -> Delivery {
-        let now = Utc::now();
-        Delivery {
-            id: DeliveryId::new(),
-            event_id: EventId::new(),
-            endpoint_id: EndpointId::new(),
-            status,
-            attempt_count: 1,
-            next_attempt_at: None,
-            labels: Labels::default(),
-            created_at: now,
-            updated_at: now,
-            expires_at: None,
-        }
-    }
-
-    #[test]
-    fn the_success_rate_counts_settled_deliveries_only() {
-        use DeliveryStatus::*;
-        let all = [Succeeded, Succeeded, Failed, Pending, Expired].map(delivery);
-        assert_eq!(success_rate(&all), (2, 4));
-        assert_eq!(success_rate(&[delivery(Pending)]), (0, 0));
     }
 }

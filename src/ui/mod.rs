@@ -9,6 +9,7 @@ mod endpoint_actions;
 mod endpoint_form;
 mod endpoint_pages;
 mod events_list;
+mod glance;
 mod layout;
 mod live;
 mod pages;

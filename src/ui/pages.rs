@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 
 use super::events_list::{filter_form, listed, EventFilter};
+use super::glance::Day;
 use super::layout::{self, page, status, time};
 use super::session::{Session, Signed};
 use crate::api::AppState;
@@ -122,10 +123,17 @@ pub async fn app(
         Ok(markup) => markup,
         Err(resp) => return resp,
     };
+    let mut days = Vec::with_capacity(endpoints.len());
+    for ep in &endpoints {
+        match Day::read(&state, &app, &ep.id, 50).await {
+            Ok(day) => days.push(day),
+            Err(e) => return layout::failure(&e.to_string()),
+        }
+    }
     let body = html! {
         h2 { "Endpoints" }
         @if !signed.session.read_only { p { a href={ "/ui/apps/" (app.id) "/endpoints/new" } { "New endpoint" } } }
-        (endpoint_table(&app, &endpoints))
+        (endpoint_table(&app, &endpoints, &days))
         @if let Some(last) = endpoints.last().filter(|_| endpoints.len() == 100) {
             p.pager { a href={ "/ui/apps/" (app.id) "?endpoints_before=" (last.id) } { "More endpoints" } }
         }
@@ -137,11 +145,14 @@ pub async fn app(
     page(&app.name, Some(&signed.session), Some(&app.id), body).into_response()
 }
 
-fn endpoint_table(app: &App, endpoints: &[Endpoint]) -> Markup {
+/// The endpoints with their health at a glance: state, the last day's success rate and
+/// last attempt (`days`, one per endpoint), and since when a failing one fails.
+fn endpoint_table(app: &App, endpoints: &[Endpoint], days: &[Day]) -> Markup {
     html! {
         div.table-wrap data-live-part="endpoints" { table {
-            thead { tr { th { "Endpoint" } th { "Format" } th { "State" } th { "Failing since" } } }
-            tbody { @for ep in endpoints { tr {
+            thead { tr { th { "Endpoint" } th { "Format" } th { "State" } th { "Last 24 h" }
+                th { "Last attempt" } th { "Failing since" } } }
+            tbody { @for (ep, day) in endpoints.iter().zip(days) { tr {
                 td { a href={ "/ui/apps/" (app.id) "/endpoints/" (ep.id) } {
                     @if ep.name.is_empty() { (ep.url.as_str()) } @else { (ep.name) } }
                     br; span.muted { (ep.id) } }
@@ -151,6 +162,8 @@ fn endpoint_table(app: &App, endpoints: &[Endpoint]) -> Markup {
                     @else if !ep.verification_state.passes() { (status("pending")) " unverified" }
                     @else { (status(breaker(ep.health.state))) }
                 }
+                td { (day.rate()) }
+                td { @if let Some(t) = day.last_attempt() { (time(t)) } @else { span.muted { "—" } } }
                 td { @if let Some(t) = ep.health.failing_since {
                     (time(t)) @if let Some(e) = &ep.health.last_error { br; span.muted { (e) } }
                 } @else { span.muted { "—" } } }
