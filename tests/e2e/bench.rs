@@ -105,3 +105,29 @@ fn bench_scale_runs_report_their_figures() {
     let fanout = line(&stdout, "fanout: 3 events x 1000 endpoints:");
     assert!(figure(fanout, "endpoints: ") >= 3000.0, "{fanout}");
 }
+
+/// `--run failing`, scaled down: each run on a fresh Herald of its own, every healthy
+/// delivery made, and the ratio of the p99s printed.
+#[test]
+fn bench_failing_runs_each_on_a_fresh_herald() {
+    if on_postgres() {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["bench", "--run", "failing", "--failing-events", "300"])
+        .output()
+        .expect("run herald bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "herald bench failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for run in ["alone:", "beside 500 failing endpoints:"] {
+        let l = line(&stdout, &format!("failing: 500 healthy endpoints {run}"));
+        assert!(l.contains(": 300 deliveries in"), "{l}");
+        assert!(figure(l, "p99 ") >= figure(l, "p50 "), "{l}");
+    }
+    let ratio = line(&stdout, "failing: p99 beside failing endpoints / alone = ");
+    assert!(figure(ratio, "= ") > 0.0, "{ratio}");
+}
