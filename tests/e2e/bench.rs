@@ -27,6 +27,17 @@ fn line<'a>(out: &'a str, prefix: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no '{prefix}' line in:\n{out}"))
 }
 
+/// What a bench that must have succeeded printed.
+fn succeeded(out: &std::process::Output) -> std::borrow::Cow<'_, str> {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "herald bench failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 #[test]
 fn bench_runs_and_reports_every_figure() {
     let dir = TempDir::new("bench");
@@ -40,12 +51,7 @@ fn bench_runs_and_reports_every_figure() {
         cmd.args(["--rate", "200", "--duration", "2"]);
     }
     let out = cmd.output().expect("run herald bench");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "herald bench failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeded(&out);
 
     let w1 = line(&stdout, "W1: 1500 events:");
     assert!(figure(w1, "publish ") > 0.0, "{w1}");
@@ -88,12 +94,7 @@ fn bench_scale_runs_report_their_figures() {
         ])
         .output()
         .expect("run herald bench");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "herald bench failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeded(&out);
     let rooms = line(&stdout, "queries: one room's deliveries:");
     assert!(figure(rooms, "p99 ") >= figure(rooms, "median "), "{rooms}");
     assert!(line(&stdout, "queries: one event's deliveries:").contains("(1 per page)"));
@@ -117,12 +118,7 @@ fn bench_failing_runs_each_on_a_fresh_herald() {
         .args(["bench", "--run", "failing", "--failing-events", "300"])
         .output()
         .expect("run herald bench");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "herald bench failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeded(&out);
     for run in ["alone:", "beside 500 failing endpoints:"] {
         let l = line(&stdout, &format!("failing: 500 healthy endpoints {run}"));
         assert!(l.contains(": 300 deliveries in"), "{l}");
