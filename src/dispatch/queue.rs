@@ -24,6 +24,9 @@ type Sent = (AttemptOutcome, Option<Arc<Endpoint>>);
 /// delivery of the room is still pending.
 const HOLD_ON_ERROR: chrono::Duration = chrono::Duration::seconds(1);
 
+/// An unordered retry due within this is sent again from memory rather than from the store.
+const RETRY_IN_MEMORY: chrono::Duration = chrono::Duration::milliseconds(50);
+
 pub struct EndpointQueue {
     pub(super) id: EndpointId,
     pub(super) state: std::sync::Mutex<State>,
@@ -124,25 +127,37 @@ impl EndpointQueue {
 
     /// Unordered: the receiver's slot is free once it answered; the write-back goes on beside
     /// the next request, so the store's commit latency does not cap what one endpoint
-    /// receives.
+    /// receives. A retry due at once stays in memory, leased, and goes again when its
+    /// outcome is written: handed to the store, it would cost a claim that visits every
+    /// endpoint to find that one delivery.
     async fn finish_unordered(
         self: &Arc<Self>,
         dispatcher: &Dispatcher,
         job: Job,
-        (result, endpoint): Sent,
+        (mut result, endpoint): Sent,
         in_progress: attempt::InProgress,
     ) {
-        if self.start_writing(endpoint.as_deref()) {
-            let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
-            tokio::spawn(async move {
-                let _in_progress = in_progress;
-                queue.record(&dispatcher, &job, &result, endpoint).await;
-                settle(&dispatcher, &job, &result);
+        let again = retry_at(&result).filter(|at| *at <= Utc::now() + RETRY_IN_MEMORY);
+        if again.is_some() {
+            result.lease_until = Some(dispatcher.lease_until());
+        }
+        let background = self.start_writing(endpoint.as_deref());
+        let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
+        let write = async move {
+            let _in_progress = in_progress;
+            queue.record(&dispatcher, &job, &result, endpoint).await;
+            match again {
+                Some(at) => queue.retry_in_place(&dispatcher, job, at),
+                None => dispatcher.release(&job.delivery_id),
+            }
+            if background {
                 lock(&queue.state).writing -= 1;
-            });
+            }
+        };
+        if background {
+            tokio::spawn(write);
         } else {
-            self.record(dispatcher, &job, &result, endpoint).await;
-            settle(dispatcher, &job, &result);
+            write.await;
         }
     }
 
@@ -191,7 +206,7 @@ impl EndpointQueue {
             _ => Settled::Failed,
         };
         let drained = matches!(lock(&self.state).rooms.settle(key, how), Next::Drained);
-        settle(dispatcher, &job, &result);
+        dispatcher.release(&job.delivery_id);
         if drained {
             // The room's next delivery may be waiting in the store (this endpoint's share
             // was full when it was published): claim it now rather than at the next poll.
@@ -248,8 +263,9 @@ impl EndpointQueue {
         }
     }
 
-    /// An ordered job to retry stays in memory at the head of its key's line, so nothing
-    /// later in that room overtakes it.
+    /// A job to retry stays in memory, leased: an ordered one at the head of its key's line,
+    /// so nothing later in that room overtakes it; an unordered one (due at once) at the end
+    /// of the endpoint's line.
     fn retry_in_place(
         self: &Arc<Self>,
         dispatcher: &Dispatcher,
@@ -261,8 +277,8 @@ impl EndpointQueue {
         self.back_later(dispatcher, job, at);
     }
 
-    /// Puts an ordered job back at the head of its room at `at`; the room stays busy until
-    /// then.
+    /// Puts a job back in its line at `at` (an ordered one at the head of its room, which
+    /// stays busy until then).
     fn back_later(self: &Arc<Self>, dispatcher: &Dispatcher, job: Job, at: chrono::DateTime<Utc>) {
         let wait = (at - Utc::now()).to_std().unwrap_or_default();
         let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
@@ -278,13 +294,4 @@ fn retry_at(result: &AttemptOutcome) -> Option<chrono::DateTime<Utc>> {
     result
         .next_attempt_at
         .filter(|_| result.status == DeliveryStatus::Pending)
-}
-
-/// After the outcome is written: the delivery leaves memory, and a retry due soon wakes the
-/// poller rather than waiting for its next round.
-fn settle(dispatcher: &Dispatcher, job: &Job, result: &AttemptOutcome) {
-    dispatcher.release(&job.delivery_id);
-    if retry_at(result).is_some_and(|at| at <= Utc::now() + chrono::Duration::milliseconds(50)) {
-        dispatcher.wake();
-    }
 }

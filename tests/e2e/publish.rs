@@ -135,6 +135,33 @@ async fn failures_are_retried_with_one_webhook_id_until_success() {
     assert_eq!(detail["attempt_count"], 3);
 }
 
+/// A retry due at once goes again from memory, without the store's poller: with the poller
+/// asleep for ten minutes, the two retries still come, and the log holds all three attempts.
+#[tokio::test]
+async fn an_immediate_retry_does_not_wait_for_the_poller() {
+    let dir = TempDir::new("retry-now");
+    let herald = Herald::start_with(&dir.0, &[("HERALD_POLL_INTERVAL_MS", "600000")]);
+    let rx = Receiver::start().await;
+    rx.script(vec![Reply::Status(500), Reply::Status(502)]);
+    let app = herald.create_app("standard").await;
+    herald
+        .create_endpoint(&app, json!({"url": rx.url, "retry_schedule_s": [0, 0]}))
+        .await;
+    let (_, ack) = herald
+        .publish(&app, json!({"type": "session.started", "data": {"n": 1}}))
+        .await;
+    rx.wait_count(3, Duration::from_secs(30)).await;
+    let event = ack["id"].as_str().expect("event id");
+    let list = herald
+        .wait_for(
+            &format!("/v1/apps/{app}/deliveries?event={event}"),
+            Duration::from_secs(10),
+            |v| v["data"][0]["status"] == "succeeded",
+        )
+        .await;
+    assert_eq!(list["data"][0]["attempt_count"], 3, "{list}");
+}
+
 #[tokio::test]
 async fn same_idempotency_key_yields_one_event_and_one_delivery() {
     let dir = TempDir::new("idem");
