@@ -227,8 +227,17 @@ impl Dispatcher {
     }
 
     /// Marks the endpoints a claim filled as having more in the store (see
-    /// [`share::Holdings::more_waiting`]).
+    /// [`share::Holdings::more_waiting`]). Not a backed-off one: its one probe fills its room
+    /// of one, and what it has in the store waits for the breaker to close, which wakes the
+    /// poller itself.
     fn more_waiting(&self, endpoints: &[EndpointId]) {
+        let endpoints: Vec<&EndpointId> = {
+            let backed_off = lock(&self.inner.backed_off);
+            endpoints
+                .iter()
+                .filter(|ep| !backed_off.contains(*ep))
+                .collect()
+        };
         let mut owned = lock(&self.inner.owned);
         let mut wake = false;
         for ep in endpoints {
