@@ -137,7 +137,10 @@ impl EndpointQueue {
         (mut result, endpoint): Sent,
         in_progress: attempt::InProgress,
     ) {
-        let again = retry_at(&result).filter(|at| *at <= Utc::now() + RETRY_IN_MEMORY);
+        // Not while stopping: the shutdown hands every lease back, and a lease kept by a
+        // write landing after that would hold the delivery until the next start.
+        let again = retry_at(&result)
+            .filter(|at| *at <= Utc::now() + RETRY_IN_MEMORY && !dispatcher.stopping());
         if again.is_some() {
             result.lease_until = Some(dispatcher.lease_until());
         }
