@@ -71,6 +71,8 @@ struct Inner {
     /// The trace of the request that published each fresh delivery, while spans are
     /// exported: its first attempt's span joins that trace.
     origins: Mutex<HashMap<DeliveryId, opentelemetry::Context>>,
+    /// Endpoints whose verification this process is checking now: one check at a time each.
+    verifying: Mutex<HashSet<EndpointId>>,
 }
 
 /// A cheap handle to the engine, shared by the API (to submit) and the poller.
@@ -106,6 +108,7 @@ impl Dispatcher {
                 origins: Mutex::default(),
                 breaker,
                 backed_off: Mutex::default(),
+                verifying: Mutex::default(),
                 stopping: Default::default(),
             }),
         }

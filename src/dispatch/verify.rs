@@ -3,7 +3,8 @@
 //! or its URL changes, and by a sweep that retries failures and repeats Zoom's every 72 h.
 //! What came of a check is written onto the endpoint; its deliveries flow once it passes.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,11 +12,11 @@ use rand::distributions::{Alphanumeric, DistString};
 use serde_json::json;
 
 use super::client::Response;
-use super::Dispatcher;
+use super::{lock, Dispatcher};
 use crate::domain::verification::{
     check_challenge, check_zoom, zoom_signature, VerificationAttempt, VerificationMode,
 };
-use crate::domain::{DeliveryId, Endpoint, Event, FormatKind, Labels};
+use crate::domain::{DeliveryId, Endpoint, EndpointId, Event, FormatKind, Labels};
 use crate::formats::{format_for, standard_headers, Outgoing};
 use crate::store::Page;
 
@@ -25,6 +26,32 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 type Checker = Box<dyn Fn(&str) -> Result<(), String> + Send>;
+
+fn due(ep: &Endpoint, now: DateTime<Utc>) -> bool {
+    ep.enabled && ep.verification_state.due(ep.verification, now)
+}
+
+/// An endpoint's check in progress in this process; ends when dropped.
+struct Checking<'a> {
+    set: &'a Mutex<HashSet<EndpointId>>,
+    id: EndpointId,
+}
+
+impl<'a> Checking<'a> {
+    /// `None` when the endpoint is being checked already.
+    fn start(set: &'a Mutex<HashSet<EndpointId>>, id: &EndpointId) -> Option<Self> {
+        lock(set).insert(id.clone()).then(|| Self {
+            set,
+            id: id.clone(),
+        })
+    }
+}
+
+impl Drop for Checking<'_> {
+    fn drop(&mut self) {
+        lock(self.set).remove(&self.id);
+    }
+}
 
 /// A check's request.
 struct Request {
@@ -39,9 +66,22 @@ impl Dispatcher {
         tokio::spawn(async move { d.verify_if_due(ep).await });
     }
 
+    /// Checks `ep` if its check is due, deciding on its stored state while no other check of
+    /// it runs here: the creation's check and the sweep's first pass, which read the endpoint
+    /// before that check was written, would otherwise both send one.
     async fn verify_if_due(&self, ep: Endpoint) {
+        if !due(&ep, Utc::now()) {
+            return;
+        }
+        let Some(_checking) = Checking::start(&self.inner.verifying, &ep.id) else {
+            return;
+        };
+        let ep = match self.inner.store.get_endpoint(&ep.id).await {
+            Ok(Some(ep)) => ep,
+            _ => return,
+        };
         let now = Utc::now();
-        if !ep.enabled || !ep.verification_state.due(ep.verification, now) {
+        if !due(&ep, now) {
             return;
         }
         let (outcome, attempt) = match request(&ep, now) {
