@@ -20,6 +20,10 @@ pub use settings::{Secret, Settings};
 pub struct Config {
     /// Address the HTTP API listens on.
     pub listen: String,
+    /// The URL people and clients reach Herald at, e.g. `https://hooks.example.com` (behind
+    /// a proxy, the proxy's); empty when unknown. When it is https, dashboard cookies are
+    /// `Secure` whatever the proxy says, and portal links are given in full.
+    pub public_url: String,
     /// `sqlite://PATH` or `postgres://USER@HOST/DB`.
     pub database_url: String,
     /// Bearer token with full access; generated and printed once when absent.
@@ -100,6 +104,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            public_url: String::new(),
             database_url: "sqlite://herald.db".into(),
             admin_token: None,
             allow_destinations: Vec::new(),

@@ -99,6 +99,8 @@ impl Role {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
+    /// Where Herald is reached from outside, without a trailing slash.
+    pub public_url: Option<url::Url>,
     pub database_url: DatabaseUrl,
     pub admin_token: Option<Secret>,
     pub allow_destinations: Vec<IpNet>,
@@ -156,6 +158,7 @@ impl Config {
         }
         Ok(Settings {
             listen,
+            public_url: public_url(&self.public_url)?,
             database_url: DatabaseUrl::new(self.database_url.clone()),
             admin_token: self.admin_token,
             allow_destinations: allow,
@@ -236,6 +239,33 @@ fn parse_duration(raw: &str) -> Option<Duration> {
     humantime::parse_duration(raw)
         .ok()
         .filter(|d| *d >= Duration::from_secs(1))
+}
+
+fn public_url(raw: &str) -> anyhow::Result<Option<url::Url>> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match url::Url::parse(raw) {
+        Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.has_host() => Ok(Some(u)),
+        _ => anyhow::bail!(
+            "public_url: '{raw}' is not an http(s) URL like https://hooks.example.com"
+        ),
+    }
+}
+
+impl Settings {
+    /// Whether people reach Herald over TLS, as `public_url` says (`None`: unknown).
+    pub fn public_tls(&self) -> Option<bool> {
+        self.public_url.as_ref().map(|u| u.scheme() == "https")
+    }
+
+    /// `path` (from the root) as reached from outside: in full when `public_url` is set.
+    pub fn public_link(&self, path: &str) -> String {
+        match &self.public_url {
+            Some(base) => format!("{}{path}", base.as_str().trim_end_matches('/')),
+            None => path.to_owned(),
+        }
+    }
 }
 
 fn otlp_endpoint(raw: &str) -> anyhow::Result<Option<String>> {

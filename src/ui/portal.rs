@@ -41,7 +41,8 @@ pub struct PortalLinkRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct PortalLink {
-    /// The path to open on this server (prefix it with the server's public address).
+    /// The link to open: in full when `public_url` is set, else a path to prefix with the
+    /// server's public address.
     pub url: String,
     pub expires_at: DateTime<Utc>,
     pub read_only: bool,
@@ -121,7 +122,7 @@ pub async fn mint(
     };
     let token = sign(&signing_key(&state).await?, &claims);
     let link = PortalLink {
-        url: format!("/ui/portal/{token}"),
+        url: state.settings.public_link(&format!("/ui/portal/{token}")),
         expires_at,
         read_only: req.read_only,
     };
@@ -148,7 +149,7 @@ pub async fn enter(
         (Some(claims.app.clone()), None),
         claims.ro,
         Some(ends),
-        over_tls(&headers),
+        over_tls(&state.settings, &headers),
     )
     .await
     {

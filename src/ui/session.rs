@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::layout;
 use crate::api::auth::{hash_hex, new_token, resolve, Caller};
 use crate::api::AppState;
+use crate::config::Settings;
 use crate::domain::{AppId, KeyId};
 
 pub const COOKIE: &str = "herald_session";
@@ -85,12 +86,14 @@ pub async fn start(
         .map_err(|e| crate::api::error::ApiError::Internal(format!("bad cookie: {e}")))
 }
 
-/// Whether the browser reached Herald over TLS (directly or through a proxy that says so).
-pub fn over_tls(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+/// Whether the browser reached Herald over TLS: always when `public_url` is https, else
+/// when a proxy says so.
+pub fn over_tls(settings: &Settings, headers: &HeaderMap) -> bool {
+    settings.public_tls() == Some(true)
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
 fn token_of(headers: &HeaderMap) -> Option<String> {
@@ -195,7 +198,15 @@ pub async fn sign_in(
         Caller::Admin => (None, "/ui/apps".to_owned()),
         Caller::App(id) => (Some(id.clone()), format!("/ui/apps/{id}")),
     };
-    match start(&state, (app, key), false, None, over_tls(&headers)).await {
+    match start(
+        &state,
+        (app, key),
+        false,
+        None,
+        over_tls(&state.settings, &headers),
+    )
+    .await
+    {
         Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to(&home)).into_response(),
         Err(e) => layout::failure(&e.to_string()),
     }

@@ -23,6 +23,7 @@ mod layout;
 mod ledgers;
 mod pg_restart;
 mod polling;
+mod public_url;
 mod publish;
 mod ratelimit;
 mod readme;
