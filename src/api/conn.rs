@@ -14,6 +14,9 @@ pub struct Limits {
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
     pub body_timeout: Duration,
+    /// An answer the peer takes nothing of for this long (between two writes that go
+    /// through) is given up, with its connection.
+    pub send_timeout: Duration,
     pub max_connections: usize,
 }
 
@@ -38,6 +41,11 @@ pub struct Conn {
     /// the rest of it, and bytes after a response no longer mark a new request line.
     framed: AtomicBool,
     http2: AtomicBool,
+    /// Since when the socket has refused more of an answer (the peer reads it slower than it
+    /// is written); `None` while writes go through. A connection writing an answer is not
+    /// idle, whatever its requests' phase: the HTTP layer is done with a request before its
+    /// answer has left.
+    blocked: Mutex<Option<Instant>>,
 }
 
 impl Conn {
@@ -48,6 +56,7 @@ impl Conn {
             closing: Default::default(),
             framed: AtomicBool::new(true),
             http2: Default::default(),
+            blocked: Mutex::new(None),
         }
     }
 
@@ -87,6 +96,29 @@ impl Conn {
         self.http2.store(true, Ordering::Relaxed);
     }
 
+    /// A write waits for the peer to take what the socket holds.
+    pub fn write_blocked(&self) {
+        let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+        blocked.get_or_insert_with(Instant::now);
+    }
+
+    /// A write went through: the peer is taking the answer, and an idle connection's idle
+    /// time starts again from the last byte it took.
+    pub fn wrote(&self) {
+        let was_blocked = self
+            .blocked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .is_some();
+        if was_blocked {
+            let mut phase = self.lock();
+            if let Phase::Idle(_) = *phase {
+                *phase = Phase::Idle(Instant::now());
+            }
+        }
+    }
+
     pub fn begin(&self) {
         let mut phase = self.lock();
         *phase = match *phase {
@@ -109,10 +141,15 @@ impl Conn {
     }
 
     /// Since when the connection has waited on its peer, if it has no request under way,
-    /// and whether that is past its timeout.
+    /// and whether that is past its timeout. One writing an answer counts only once the
+    /// peer has taken nothing of it for `send_timeout`: a slow reader is not a stalled one.
     pub fn stalled_since(&self, limits: &Limits, now: Instant) -> Option<(Instant, bool)> {
         if self.closing.load(Ordering::Relaxed) {
             return None;
+        }
+        let blocked = *self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = blocked {
+            return (now.duration_since(at) >= limits.send_timeout).then_some((at, true));
         }
         match *self.lock() {
             Phase::Idle(at) => Some((at, now.duration_since(at) >= limits.idle_timeout)),

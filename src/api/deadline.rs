@@ -1,5 +1,6 @@
 //! The two wrappers through which `serve` watches a connection: the socket, to see when a
-//! request head starts arriving (and to refuse, as problem+json, a head the HTTP parser
+//! request head starts arriving and whether the peer takes the answers written to it (and
+//! to refuse, as problem+json, a head the HTTP parser
 //! would answer with a bare status: see `head_scan`), and each request body, to end it at
 //! its deadline.
 
@@ -94,13 +95,26 @@ impl AsyncRead for Watched {
     }
 }
 
+impl Watched {
+    /// Tells the connection whether the peer is taking what is written to it.
+    fn note(&self, polled: &Poll<std::io::Result<usize>>) {
+        match polled {
+            Poll::Pending => self.conn.write_blocked(),
+            Poll::Ready(Ok(n)) if *n > 0 => self.conn.wrote(),
+            Poll::Ready(_) => {}
+        }
+    }
+}
+
 impl AsyncWrite for Watched {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.note(&polled);
+        polled
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -116,7 +130,9 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.note(&polled);
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {

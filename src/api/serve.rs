@@ -7,6 +7,8 @@
 //! - a request head must arrive within `header_timeout` of its first byte;
 //! - a connection with no request under way is closed after `idle_timeout`;
 //! - a request body must arrive whole within `body_timeout` of its head (a 408 otherwise);
+//! - an answer being written keeps its connection, however slowly the peer reads it, until
+//!   the peer has taken nothing of it for `send_timeout`;
 //! - at most `max_connections` are open; at the bound, the connection that has stalled or
 //!   idled longest makes room for the new one, so a flood of stalled connections cannot
 //!   keep a normal client out. A connection with a request under way is never evicted.

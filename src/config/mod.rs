@@ -57,6 +57,9 @@ pub struct Config {
     pub http_idle_timeout_s: u64,
     /// A request body must arrive whole within this of its head (else 408).
     pub http_body_timeout_s: u64,
+    /// A client that takes nothing of an answer for this long is closed; one reading slowly
+    /// keeps its connection however long the answer takes.
+    pub http_send_timeout_s: u64,
     /// Client connections open at once at most (lowered to three quarters of the
     /// open-file limit); at the bound the longest-stalled connection is closed.
     pub max_connections: usize,
@@ -120,6 +123,7 @@ impl Default for Config {
             http_header_timeout_ms: 10_000,
             http_idle_timeout_s: 60,
             http_body_timeout_s: 30,
+            http_send_timeout_s: 60,
             max_connections: 10_000,
             otlp_endpoint: String::new(),
             retention_events: "30d".into(),

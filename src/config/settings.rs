@@ -189,6 +189,7 @@ impl Config {
             header_timeout: Duration::from_millis(self.http_header_timeout_ms.clamp(100, 600_000)),
             idle_timeout: Duration::from_secs(self.http_idle_timeout_s.clamp(1, 3600)),
             body_timeout: Duration::from_secs(self.http_body_timeout_s.clamp(1, 3600)),
+            send_timeout: Duration::from_secs(self.http_send_timeout_s.clamp(1, 3600)),
             max_connections: self.max_connections.max(1),
         }
     }

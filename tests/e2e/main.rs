@@ -35,6 +35,7 @@ mod secrets;
 mod send_test;
 mod sequences;
 mod signing;
+mod slow_reader;
 mod stops;
 mod storage;
 mod store;
