@@ -122,6 +122,15 @@ impl From<sqlx::Error> for StoreError {
                 DbKind::Other
             }
             sqlx::Error::Database(db) if db.is_unique_violation() => DbKind::Conflict,
+            // SQLSTATE classes 08 (connection exception) and 57 (operator intervention: the
+            // server shutting down or restarting) mean the database is away, not wrong.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57")) =>
+            {
+                DbKind::Unavailable
+            }
             sqlx::Error::Io(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
