@@ -116,34 +116,54 @@ fn redacted(headers: &[(String, String)], secret: &[&str]) -> serde_json::Value 
     serde_json::Value::Object(map)
 }
 
-/// Commits the outcome; the delivery may leave memory only after this returns, or the poller
-/// could take it again while its result is still unwritten.
-pub async fn record(dispatcher: &Dispatcher, job: &Job, outcome: &AttemptOutcome) {
+/// Most tries of a write the store refuses for its data (see
+/// [`crate::store::StoreError::may_pass_later`]); a store that is away, full or read-only
+/// is waited out, however long it lasts.
+const RECORD_TRIES: u32 = 5;
+
+/// Commits the outcome; the delivery may leave memory, or go again, only after this
+/// returns: otherwise the poller could take it again while its result is unwritten, or a
+/// retry could reach the receiver with no row in the log for the attempt before it. While
+/// the store cannot take the row (a full disk, a database restarting), this waits for it.
+/// Answers whether the outcome changed the delivery: not when it came under a lease that
+/// lapsed, which is counted and named.
+pub async fn record(dispatcher: &Dispatcher, job: &Job, outcome: &AttemptOutcome) -> bool {
     let status = outcome.status.as_str();
     if outcome.attempt.is_some() {
         metrics::counter!("herald_attempts_total", "status" => status).increment(1);
     }
+    let mut tries = 0;
+    let stale = loop {
+        let written = dispatcher
+            .inner
+            .store
+            .record_attempts(vec![outcome.clone()])
+            .await;
+        let e = match written {
+            Ok(stale) => break !stale.is_empty(),
+            Err(e) => e,
+        };
+        tries += 1;
+        tracing::error!(delivery = %job.delivery_id, tries, error = %e.chain(), "cannot record an attempt; the delivery waits for the store");
+        if tries >= RECORD_TRIES && !e.may_pass_later() {
+            tracing::error!(delivery = %job.delivery_id, "gave up recording an attempt; the delivery goes again when its lease ends");
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(200 * u64::from(tries.min(10)))).await;
+    };
+    if stale {
+        metrics::counter!("herald_stale_outcomes_total").increment(1);
+        tracing::warn!(delivery = %job.delivery_id, epoch = job.lease_epoch, "an outcome came under a lapsed lease: its attempt is logged as such and the delivery is left as its new holder has it");
+        return false;
+    }
     if outcome.status != DeliveryStatus::Pending {
         metrics::counter!("herald_deliveries_total", "outcome" => status).increment(1);
-    }
-    let mut tries = 0;
-    while let Err(e) = dispatcher
-        .inner
-        .store
-        .record_attempts(vec![outcome.clone()])
-        .await
-    {
-        tries += 1;
-        tracing::error!(delivery = %job.delivery_id, error = %e.chain(), "cannot record an attempt");
-        if tries >= 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200 * tries)).await;
     }
     if outcome.disable_endpoint.is_some() {
         dispatcher.endpoint_changed(&job.endpoint_id);
         tracing::warn!(endpoint = %job.endpoint_id, "endpoint disabled: the receiver answered 410 Gone");
     }
+    true
 }
 
 impl Dispatcher {
@@ -160,6 +180,7 @@ impl Dispatcher {
             seq: 0,
             expires_at: None,
             polled: false,
+            lease_epoch: 0,
         };
         send(self, ep, &job).await.attempt
     }

@@ -10,12 +10,14 @@
 mod attempt;
 mod breaker;
 mod client;
+mod fence;
 mod lines;
 mod notices;
 mod ordering;
 mod outcome;
 mod poller;
 mod queue;
+mod returns;
 mod settings;
 mod share;
 #[cfg(test)]
@@ -32,7 +34,7 @@ use tokio::sync::Notify;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::domain::{BreakerPolicy, DeliveryId, EndpointId};
-use crate::store::{Job, Lease, Store};
+use crate::store::{HeldLease, Job, Lease, Store};
 
 pub use client::HttpClient;
 pub use notices::announce;
@@ -41,10 +43,6 @@ use share::Holdings;
 
 /// Most deliveries claimed from the store in one query.
 const CLAIM_BATCH: usize = 1000;
-/// Most leases renewed in one write: a few milliseconds of the SQLite writer, so that a
-/// renewal of thousands of leases (hanging endpoints hold their share in memory) does not
-/// hold the publishes queued behind it.
-const RENEW_BATCH: usize = 250;
 
 struct Inner {
     store: Arc<dyn Store>,
@@ -59,6 +57,12 @@ struct Inner {
     /// How long a delivery taken into memory stays reserved in the store; renewed at a third
     /// of it while the process lives.
     lease: Duration,
+    /// When the store last confirmed the leases held in memory, in milliseconds since
+    /// `clock` (see `fence`).
+    renewed_ms: std::sync::atomic::AtomicU64,
+    clock: std::time::Instant,
+    /// Held while a renewal runs: one at a time.
+    renewing: tokio::sync::Mutex<()>,
     wake: Notify,
     stopping: std::sync::atomic::AtomicBool,
     /// Deliveries being worked on (sent, or their outcome being written).
@@ -103,6 +107,9 @@ impl Dispatcher {
                 claim_cursor: Mutex::new(None),
                 poll_interval,
                 lease,
+                renewed_ms: Default::default(),
+                clock: std::time::Instant::now(),
+                renewing: Default::default(),
                 wake: Notify::new(),
                 active: Arc::default(),
                 origins: Mutex::default(),
@@ -169,17 +176,16 @@ impl Dispatcher {
         lock(&self.inner.origins).remove(id)
     }
 
-    /// Takes deliveries into memory; answers the ones already held.
-    fn admit(&self, jobs: Vec<Job>) -> Vec<DeliveryId> {
+    /// Takes deliveries into memory, ignoring those already held under the same lease. One
+    /// held under an older lease (claimed again after that one lapsed) is queued again under
+    /// the new one; the copy of the old lease is sent no more (see `fence`).
+    fn admit(&self, jobs: Vec<Job>) {
         let mut fresh = Vec::with_capacity(jobs.len());
-        let mut held = Vec::new();
         {
             let mut owned = lock(&self.inner.owned);
             for job in jobs {
-                if owned.take(&job.delivery_id, &job.endpoint_id) {
+                if owned.take(&HeldLease::of(&job), &job.endpoint_id) {
                     fresh.push(job);
-                } else {
-                    held.push(job.delivery_id);
                 }
             }
             metrics::gauge!("herald_dispatch_in_memory").set(owned.len() as f64);
@@ -195,7 +201,6 @@ impl Dispatcher {
             };
             queue.push(self, job);
         }
-        held
     }
 
     /// Forgets the cached settings of an endpoint after the API changed it.
@@ -216,11 +221,12 @@ impl Dispatcher {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn release(&self, id: &DeliveryId) {
-        lock(&self.inner.origins).remove(id);
+    /// A delivery leaves memory, unless memory holds it under another lease than `lease`.
+    fn release(&self, lease: &HeldLease) {
+        lock(&self.inner.origins).remove(&lease.id);
         let released = {
             let mut owned = lock(&self.inner.owned);
-            let released = owned.release(id);
+            let released = owned.release(lease);
             metrics::gauge!("herald_dispatch_in_memory").set(owned.len() as f64);
             released
         };

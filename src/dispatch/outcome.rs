@@ -35,6 +35,7 @@ pub fn decide(
             .disable
             .map(|why| (job.endpoint_id.clone(), why.to_owned())),
         lease_until: None,
+        lease_epoch: job.lease_epoch,
     }
 }
 
@@ -68,6 +69,7 @@ fn record(
         response_body: body,
         request_headers,
         trigger: job.trigger,
+        lapsed_lease: false,
     }
 }
 
@@ -132,6 +134,7 @@ pub fn abandoned(job: &Job) -> AttemptOutcome {
         next_attempt_at: None,
         disable_endpoint: None,
         lease_until: None,
+        lease_epoch: job.lease_epoch,
     }
 }
 

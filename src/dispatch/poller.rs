@@ -7,8 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use super::{lock, Dispatcher, CLAIM_BATCH, RENEW_BATCH};
-use crate::domain::DeliveryId;
+use super::{lock, Dispatcher, CLAIM_BATCH};
 
 impl Dispatcher {
     /// Polls the store for due work until `shutdown` flips, then waits up to `grace` for the
@@ -65,17 +64,7 @@ impl Dispatcher {
         let every = self.inner.lease / 3;
         loop {
             tokio::time::sleep(every).await;
-            let held: Vec<DeliveryId> = lock(&self.inner.owned).ids().cloned().collect();
-            let until = self.lease_until();
-            // An empty call still counts: a shared store renews by heartbeat.
-            for chunk in held
-                .chunks(RENEW_BATCH)
-                .chain(held.is_empty().then_some(&[][..]))
-            {
-                if let Err(e) = self.inner.store.renew_leases(chunk, until).await {
-                    tracing::warn!(error = %e.chain(), "cannot renew leases");
-                }
-            }
+            self.renew_once().await;
         }
     }
 
@@ -91,6 +80,14 @@ impl Dispatcher {
     /// share, until the window is full or the store has nothing more that fits.
     async fn claim_until_full_at(&self, now: Option<DateTime<Utc>>) {
         loop {
+            if self.lapsed() {
+                // Resumed from a stall: what memory holds may have been taken over, and a
+                // claim could take it again; first learn which leases are still held.
+                self.renew_once().await;
+                if self.lapsed() {
+                    return;
+                }
+            }
             let after = lock(&self.inner.claim_cursor).take();
             let mut claim = lock(&self.inner.owned).claim(CLAIM_BATCH, after);
             for id in lock(&self.inner.backed_off).iter() {
@@ -112,14 +109,10 @@ impl Dispatcher {
                             claim.last_visited(jobs.iter().map(|j| &j.endpoint_id));
                     }
                     let filled = claim.filled(jobs.iter().map(|j| &j.endpoint_id));
-                    // A claim can meet a delivery whose outcome was just written but which
-                    // has not yet left memory: hand that lease back, or it would outlive
-                    // the copy held here.
-                    for id in self.admit(jobs) {
-                        if let Err(e) = self.inner.store.release(&id).await {
-                            tracing::warn!(delivery = %id, error = %e.chain(), "cannot hand back a claimed duplicate");
-                        }
-                    }
+                    // A claim can meet a delivery whose outcome (a retry, due now) was just
+                    // written but which has not yet left memory: the claim's lease is the
+                    // newer, and memory holds it under that one from now on.
+                    self.admit(jobs);
                     self.more_waiting(&filled);
                     if n < claim.limit as usize {
                         return;

@@ -12,17 +12,13 @@ use chrono::Utc;
 
 use super::breaker::{self, Admit};
 use super::lines::State;
-use super::ordering::{self, Check, Next, Settled};
+use super::ordering::{Next, Settled};
 use super::{attempt, lock, outcome, Dispatcher};
-use crate::domain::{DeliveryStatus, Endpoint, EndpointId, Trigger};
-use crate::store::{AttemptOutcome, Job};
+use crate::domain::{DeliveryStatus, Endpoint, EndpointId};
+use crate::store::{AttemptOutcome, HeldLease, Job};
 
 /// An attempt's outcome, and the endpoint it was sent to (none when it was not sent).
 type Sent = (AttemptOutcome, Option<Arc<Endpoint>>);
-
-/// How long a room waits to ask the store again when it could not tell whether an earlier
-/// delivery of the room is still pending.
-const HOLD_ON_ERROR: chrono::Duration = chrono::Duration::seconds(1);
 
 /// An unordered retry due within this is sent again from memory rather than from the store.
 const RETRY_IN_MEMORY: chrono::Duration = chrono::Duration::milliseconds(50);
@@ -47,7 +43,7 @@ impl EndpointQueue {
 
     /// Starts workers while there is runnable work and room under `max_in_flight` (one
     /// worker until the settings are known).
-    fn spawn_workers(self: &Arc<Self>, dispatcher: &Dispatcher) {
+    pub(super) fn spawn_workers(self: &Arc<Self>, dispatcher: &Dispatcher) {
         let mut state = lock(&self.state);
         let limit = state
             .endpoint
@@ -94,6 +90,10 @@ impl EndpointQueue {
             let result = match (admit, endpoint) {
                 (Admit::Send, Ok(Some(ep))) => {
                     self.throttle().await;
+                    if !dispatcher.may_send(&job).await {
+                        self.hand_back(&dispatcher, &job).await;
+                        continue;
+                    }
                     (attempt::send(&dispatcher, &ep, &job).await, Some(ep))
                 }
                 (Admit::HandBack, _) => {
@@ -148,10 +148,10 @@ impl EndpointQueue {
         let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
         let write = async move {
             let _in_progress = in_progress;
-            queue.record(&dispatcher, &job, &result, endpoint).await;
-            match again {
+            let applied = queue.record(&dispatcher, &job, &result, endpoint).await;
+            match again.filter(|_| applied) {
                 Some(at) => queue.retry_in_place(&dispatcher, job, at),
-                None => dispatcher.release(&job.delivery_id),
+                None => dispatcher.release(&HeldLease::of(&job)),
             }
             if background {
                 lock(&queue.state).writing -= 1;
@@ -164,15 +164,16 @@ impl EndpointQueue {
         }
     }
 
-    /// Writes the outcome back, then counts it on the endpoint's health.
+    /// Writes the outcome back, then counts it on the endpoint's health; answers whether it
+    /// changed the delivery (not when it came under a lapsed lease).
     async fn record(
         &self,
         dispatcher: &Dispatcher,
         job: &Job,
         result: &AttemptOutcome,
         endpoint: Option<Arc<Endpoint>>,
-    ) {
-        attempt::record(dispatcher, job, result).await;
+    ) -> bool {
+        let applied = attempt::record(dispatcher, job, result).await;
         if let (Some(ep), Some(failure)) = (&endpoint, breaker::counted(result)) {
             let mut state = lock(&self.state);
             match failure {
@@ -183,6 +184,7 @@ impl EndpointQueue {
         if let Some(ep) = endpoint {
             self.fold(dispatcher, &ep, job, result).await;
         }
+        applied
     }
 
     /// Ordered: the outcome is written before the room moves on; a retry stays at the head
@@ -199,8 +201,12 @@ impl EndpointQueue {
             // Retried in place: the lease must outlive the wait.
             result.lease_until = Some(dispatcher.lease_until());
         }
-        self.record(dispatcher, &job, &result, endpoint).await;
+        let applied = self.record(dispatcher, &job, &result, endpoint).await;
         drop(in_progress);
+        if !applied {
+            // Another process holds the delivery now: the room's later jobs go back.
+            return self.hand_back(dispatcher, &job).await;
+        }
         if let Some(at) = retry_at(&result) {
             return self.retry_in_place(dispatcher, job, at);
         }
@@ -209,7 +215,7 @@ impl EndpointQueue {
             _ => Settled::Failed,
         };
         let drained = matches!(lock(&self.state).rooms.settle(key, how), Next::Drained);
-        dispatcher.release(&job.delivery_id);
+        dispatcher.release(&HeldLease::of(&job));
         if drained {
             // The room's next delivery may be waiting in the store (this endpoint's share
             // was full when it was published): claim it now rather than at the next poll.
@@ -224,72 +230,6 @@ impl EndpointQueue {
         let room = state.writing < limit;
         state.writing += usize::from(room);
         room
-    }
-
-    /// A fresh ordered job whose key has an earlier delivery pending outside memory (after a
-    /// restart, or one waiting in the store) goes back to the store with every later job of
-    /// its key; the poller brings them back one at a time, in order. When the store cannot
-    /// tell, the room is held and asks again shortly: it never sends on a guess.
-    async fn wait_for_earlier(self: &Arc<Self>, dispatcher: &Dispatcher, job: &Job) -> bool {
-        let answer = dispatcher.inner.store.blocked(job).await;
-        if let Err(e) = &answer {
-            tracing::warn!(delivery = %job.delivery_id, error = %e.chain(), "cannot tell whether an earlier delivery of the room is pending; holding the room");
-        }
-        match ordering::check(answer) {
-            Check::Send => return false,
-            Check::Overtaking => self.hand_back(dispatcher, job).await,
-            Check::Hold => self.back_later(dispatcher, job.clone(), Utc::now() + HOLD_ON_ERROR),
-        }
-        true
-    }
-
-    /// Gives `job` back to the store unsent, claimable at its scheduled time; an ordered
-    /// job takes every later job of its room with it, so the room comes back in order.
-    async fn hand_back(&self, dispatcher: &Dispatcher, job: &Job) {
-        let later = match &job.ordering_key {
-            None => Vec::new(),
-            Some(key) => match lock(&self.state)
-                .rooms
-                .settle(key.as_str(), Settled::Overtaking)
-            {
-                Next::HandBack(later) => later,
-                _ => Vec::new(),
-            },
-        };
-        let ids = std::iter::once(job.delivery_id.clone())
-            .chain(later.into_iter().map(|j| j.delivery_id));
-        for id in ids {
-            if let Err(e) = dispatcher.inner.store.release(&id).await {
-                tracing::warn!(delivery = %id, error = %e.chain(), "cannot hand a delivery back; its lease ends on its own");
-            }
-            dispatcher.release(&id);
-        }
-    }
-
-    /// A job to retry stays in memory, leased: an ordered one at the head of its key's line,
-    /// so nothing later in that room overtakes it; an unordered one (due at once) at the end
-    /// of the endpoint's line.
-    fn retry_in_place(
-        self: &Arc<Self>,
-        dispatcher: &Dispatcher,
-        mut job: Job,
-        at: chrono::DateTime<Utc>,
-    ) {
-        job.attempt_count += 1;
-        job.trigger = Trigger::Scheduled;
-        self.back_later(dispatcher, job, at);
-    }
-
-    /// Puts a job back in its line at `at` (an ordered one at the head of its room, which
-    /// stays busy until then).
-    fn back_later(self: &Arc<Self>, dispatcher: &Dispatcher, job: Job, at: chrono::DateTime<Utc>) {
-        let wait = (at - Utc::now()).to_std().unwrap_or_default();
-        let (queue, dispatcher) = (Arc::clone(self), dispatcher.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            lock(&queue.state).add(job, true);
-            queue.spawn_workers(&dispatcher);
-        });
     }
 }
 

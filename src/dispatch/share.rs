@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::domain::{DeliveryId, EndpointId};
-use crate::store::Claim;
+use crate::store::{Claim, HeldLease};
 
 /// Deliveries an endpoint may hold beyond what it has in flight and is writing back, so
 /// that its workers find the next ones in memory while a claim brings more. An even split
@@ -39,7 +39,8 @@ struct Held {
 #[derive(Debug)]
 pub struct Holdings {
     window: usize,
-    ids: HashMap<DeliveryId, EndpointId>,
+    /// Each delivery held, with its endpoint and the epoch of the lease it is held under.
+    ids: HashMap<DeliveryId, (EndpointId, i64)>,
     endpoints: HashMap<EndpointId, Held>,
     /// Endpoints holding their full share, shared with publishes as a snapshot.
     full: Arc<HashSet<EndpointId>>,
@@ -65,8 +66,23 @@ impl Holdings {
         }
     }
 
-    pub fn ids(&self) -> impl Iterator<Item = &DeliveryId> {
-        self.ids.keys()
+    /// The leases held, to renew.
+    pub fn leases(&self) -> Vec<HeldLease> {
+        self.ids
+            .iter()
+            .map(|(id, (_, epoch))| HeldLease {
+                id: id.clone(),
+                epoch: *epoch,
+            })
+            .collect()
+    }
+
+    /// Whether `lease` is the one memory holds its delivery under: a copy of a job from an
+    /// older lease (claimed again since) or from a lease found lost is not.
+    pub fn holds(&self, lease: &HeldLease) -> bool {
+        self.ids
+            .get(&lease.id)
+            .is_some_and(|(_, e)| *e == lease.epoch)
     }
 
     pub fn len(&self) -> usize {
@@ -92,12 +108,17 @@ impl Holdings {
         usable.min(split.max(MIN_SHARE))
     }
 
-    /// Takes a delivery into memory; `false` when it is already held.
-    pub fn take(&mut self, id: &DeliveryId, endpoint: &EndpointId) -> bool {
-        if self.ids.contains_key(id) {
-            return false;
+    /// Takes a delivery into memory; `false` when it is already held under this lease or a
+    /// newer one. Held under an older lease (claimed again after that one lapsed), it is
+    /// held under the new one from now on, and counts once.
+    pub fn take(&mut self, lease: &HeldLease, endpoint: &EndpointId) -> bool {
+        if let Some((_, epoch)) = self.ids.get_mut(&lease.id) {
+            let newer = lease.epoch > *epoch;
+            *epoch = (*epoch).max(lease.epoch);
+            return newer;
         }
-        self.ids.insert(id.clone(), endpoint.clone());
+        self.ids
+            .insert(lease.id.clone(), (endpoint.clone(), lease.epoch));
         let held = self.endpoints.entry(endpoint.clone()).or_default();
         held.count += 1;
         if held.count == 1 {
@@ -107,9 +128,13 @@ impl Holdings {
         true
     }
 
-    /// A delivery left memory (its outcome is written, or it went back to the store).
-    pub fn release(&mut self, id: &DeliveryId) -> Released {
-        let Some(endpoint) = self.ids.remove(id) else {
+    /// A delivery left memory (its outcome is written, or it went back to the store, or its
+    /// lease was lost); nothing when memory holds it under another lease.
+    pub fn release(&mut self, lease: &HeldLease) -> Released {
+        if !self.holds(lease) {
+            return Released::default();
+        }
+        let Some((endpoint, _)) = self.ids.remove(&lease.id) else {
             return Released::default();
         };
         let Some(held) = self.endpoints.get_mut(&endpoint) else {

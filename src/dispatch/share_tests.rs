@@ -4,12 +4,19 @@ fn ep(n: u32) -> EndpointId {
     EndpointId::from_trusted(format!("ep_{n:026}"))
 }
 
-fn fill(h: &mut Holdings, endpoint: &EndpointId, n: usize) -> Vec<DeliveryId> {
+fn lease() -> HeldLease {
+    HeldLease {
+        id: DeliveryId::new(),
+        epoch: 0,
+    }
+}
+
+fn fill(h: &mut Holdings, endpoint: &EndpointId, n: usize) -> Vec<HeldLease> {
     (0..n)
         .map(|_| {
-            let id = DeliveryId::new();
-            assert!(h.take(&id, endpoint));
-            id
+            let lease = lease();
+            assert!(h.take(&lease, endpoint));
+            lease
         })
         .collect()
 }
@@ -95,11 +102,30 @@ fn a_claim_that_got_its_whole_room_asks_again_at_half_even_if_never_full() {
 #[test]
 fn holding_twice_and_releasing_unknown_ids_change_nothing() {
     let mut h = Holdings::new(100);
-    let id = DeliveryId::new();
+    let id = lease();
     assert!(h.take(&id, &ep(1)));
     assert!(!h.take(&id, &ep(1)));
     assert_eq!(h.len(), 1);
-    assert_eq!(h.release(&DeliveryId::new()), Released::default());
+    assert_eq!(h.release(&lease()), Released::default());
     h.release(&id);
     assert_eq!((h.len(), h.room()), (0, 100));
+}
+
+#[test]
+fn a_newer_lease_replaces_an_older_one_and_only_it_releases() {
+    let mut h = Holdings::new(100);
+    let old = lease();
+    let new = HeldLease {
+        epoch: 1,
+        ..old.clone()
+    };
+    assert!(h.take(&old, &ep(1)));
+    assert!(h.take(&new, &ep(1)), "a claim after a lapse was refused");
+    assert!(!h.take(&old, &ep(1)), "an older lease came back");
+    assert_eq!(h.len(), 1);
+    assert!(h.holds(&new) && !h.holds(&old));
+    h.release(&old);
+    assert_eq!(h.len(), 1, "the old copy's release let go of the new lease");
+    h.release(&new);
+    assert_eq!(h.len(), 0);
 }

@@ -139,4 +139,8 @@ pub struct Attempt {
     #[schema(value_type = Object)]
     pub request_headers: serde_json::Value,
     pub trigger: Trigger,
+    /// The request went out under a lease this process no longer held (it was paused past
+    /// it, and another took the delivery over): the receiver saw it, but it changed nothing
+    /// in the delivery's state.
+    pub lapsed_lease: bool,
 }

@@ -64,6 +64,9 @@ pub struct Job {
     pub expires_at: Option<DateTime<Utc>>,
     /// For a polling endpoint: stored for its consumer to pull, never sent by a dispatcher.
     pub polled: bool,
+    /// The lease this job was taken under: the store changes the delivery only for an
+    /// outcome, renewal or release that presents it (see [`crate::store::HeldLease`]).
+    pub lease_epoch: i64,
 }
 
 /// The deliveries a freshly published event fans out to: one per endpoint of `endpoints`
@@ -83,6 +86,7 @@ pub fn fan_out(event: &Arc<Event>, endpoints: &[Endpoint]) -> Vec<Job> {
             seq: 0,
             expires_at: expiry(ep, event),
             polled: ep.kind == EndpointKind::Polling,
+            lease_epoch: 0,
         })
         .collect()
 }
@@ -147,6 +151,7 @@ impl Job {
             seq,
             expires_at: None,
             polled: false,
+            lease_epoch: 0,
         }
     }
 }

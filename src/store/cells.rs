@@ -79,6 +79,7 @@ pub const ATTEMPTS: Table = Table {
         "response_body",
         "request_headers",
         "trigger",
+        "lapsed_lease",
     ],
 };
 pub const EVENT_TYPES: Table = Table {
@@ -96,6 +97,7 @@ pub const JOBS: Table = Table {
         "ordering_key",
         "seq",
         "expires_at",
+        "lease_epoch",
     ],
 };
 

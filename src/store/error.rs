@@ -62,6 +62,17 @@ impl StoreError {
         )
     }
 
+    /// Whether the same write may go through when tried again later: the database was
+    /// away, busy, full or read-only, rather than refusing the data itself (a clash, a
+    /// value that does not parse).
+    pub fn may_pass_later(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Database { kind, .. } => *kind != DbKind::Conflict,
+            _ => false,
+        }
+    }
+
     /// Replaces a driver's constraint error by one that names what clashed.
     pub fn conflict_as(self, message: impl FnOnce() -> String) -> Self {
         match self.is_conflict() {

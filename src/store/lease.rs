@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{EndpointId, Job};
+use crate::domain::{DeliveryId, EndpointId, Job};
 
 /// Which of a publish's new deliveries are leased to this process, for the in-memory fast
 /// path; the others are written unleased, due at once, for any dispatcher to claim.
@@ -69,6 +69,26 @@ impl LeasePlanner<'_> {
         let taken = self.taken.entry(endpoint.clone()).or_default();
         *taken += 1;
         *taken <= self.lease.per_endpoint
+    }
+}
+
+/// A lease as its holder presents it to the store: which delivery, and which of its leases.
+/// Every claim of a delivery (and every resend, and every take-over of a stopped process's
+/// work) starts a new lease with a higher epoch, so a holder that was paused past its lease
+/// and resumes presents an old epoch, and the store refuses its writes: whatever it does
+/// then cannot overwrite what the delivery's new holder did.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HeldLease {
+    pub id: DeliveryId,
+    pub epoch: i64,
+}
+
+impl HeldLease {
+    pub fn of(job: &Job) -> Self {
+        Self {
+            id: job.delivery_id.clone(),
+            epoch: job.lease_epoch,
+        }
     }
 }
 

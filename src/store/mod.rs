@@ -42,7 +42,7 @@ pub use at_rest::{open_sealed, rekey};
 pub use doc::EndpointDoc;
 pub use error::{DbKind, StoreError};
 pub use health::{Changed, HealthChange, HealthUpdate};
-pub use lease::{Claim, Lease, LeasePlanner};
+pub use lease::{Claim, HeldLease, Lease, LeasePlanner};
 pub use sealed::PORTAL_SIGNING_KEY;
 pub use traits::{DeliveryQueue, EventLog, Tenants};
 pub use upkeep::{Purge, Purged};
@@ -178,6 +178,9 @@ pub struct AttemptOutcome {
     /// endpoints): the store keeps it leased to this process until then, not claimable by
     /// another at its retry time.
     pub lease_until: Option<DateTime<Utc>>,
+    /// The lease the attempt was made under ([`Job::lease_epoch`]): an outcome of a lease
+    /// that has since been taken over changes nothing but the attempt log.
+    pub lease_epoch: i64,
 }
 
 /// A lock held by [`Store::exclusive`] until dropped.

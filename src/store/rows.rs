@@ -105,6 +105,7 @@ pub fn attempt<C: Cells>(row: &C) -> Result<Attempt, C::Error> {
         response_body: r.text(6)?,
         request_headers: r.json(7)?,
         trigger: r.named(8, "a trigger", Trigger::parse)?,
+        lapsed_lease: row.flag(9)?,
     })
 }
 
@@ -121,6 +122,7 @@ pub fn job<C: Cells>(row: &C) -> Result<Job, C::Error> {
         expires_at: r.opt_time(6)?,
         // Whether a delivery is pulled only decides how it is first written (never due).
         polled: false,
+        lease_epoch: r.int(7)?,
         event: Arc::new(event_at(row, JOBS.cols.len())?),
     })
 }

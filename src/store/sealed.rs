@@ -17,8 +17,8 @@ use super::poll::{Poll, Polled};
 use super::seal::Sealer;
 use super::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
-    EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
-    Recovery, Resend, RoomPage, Store, StoreResult, Tenants,
+    EventQuery, Exclusive, HealthChange, HealthUpdate, HeldLease, Job, Lease, Page, Published,
+    Purge, Purged, Recovery, Resend, RoomPage, Store, StoreResult, Tenants,
 };
 use crate::domain::{
     App, AppId, Attempt, Delivery, DeliveryId, Endpoint, EndpointId, EndpointSecret, Event,
@@ -216,8 +216,8 @@ impl DeliveryQueue for Sealed {
     async fn blocked(&self, job: &Job) -> StoreResult<bool> {
         self.inner.blocked(job).await
     }
-    async fn release(&self, id: &DeliveryId) -> StoreResult<()> {
-        self.inner.release(id).await
+    async fn release(&self, lease: &HeldLease) -> StoreResult<()> {
+        self.inner.release(lease).await
     }
     async fn release_leases(&self) -> StoreResult<u64> {
         self.inner.release_leases().await
@@ -225,13 +225,17 @@ impl DeliveryQueue for Sealed {
     async fn release_own_leases(&self) -> StoreResult<u64> {
         self.inner.release_own_leases().await
     }
-    async fn renew_leases(&self, ids: &[DeliveryId], until: DateTime<Utc>) -> StoreResult<u64> {
-        self.inner.renew_leases(ids, until).await
+    async fn renew_leases(
+        &self,
+        held: &[HeldLease],
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeliveryId>> {
+        self.inner.renew_leases(held, until).await
     }
     fn work_signal(&self) -> Option<Arc<tokio::sync::Notify>> {
         self.inner.work_signal()
     }
-    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()> {
+    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<Vec<DeliveryId>> {
         self.inner.record_attempts(outcomes).await
     }
     async fn pending_count(&self) -> StoreResult<u64> {

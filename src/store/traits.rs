@@ -11,8 +11,8 @@ use super::ledger::{Ledger, Subject};
 use super::poll::{Poll, Polled};
 use super::{
     ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, EventQuery, Exclusive,
-    HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged, Recovery, Resend,
-    RoomPage, StoreResult,
+    HealthChange, HealthUpdate, HeldLease, Job, Lease, Page, Published, Purge, Purged, Recovery,
+    Resend, RoomPage, StoreResult,
 };
 #[cfg(doc)]
 use crate::domain::Health;
@@ -101,13 +101,16 @@ pub trait EventLog: Send + Sync {
 /// - The holder renews its leases (`renew_leases`) while it lives, gives back what it will
 ///   not send (`release`, at its scheduled time), and ends a lease by writing the outcome
 ///   (`record_attempts`), which may keep it leased for an ordered retry held in memory.
+/// - Leases are fenced: each has an epoch ([`HeldLease`]), and a release, renewal or outcome
+///   that presents an epoch other than the delivery's current one changes nothing.
 /// - A lease that is not renewed expires; any dispatcher may then claim the delivery again
 ///   (take-over). On a single-owner store every lease left at start is from a previous run
 ///   and is released (`release_leases`).
 /// - What a lease guarantees: while it lasts, no other dispatcher claims the delivery. What
 ///   it does not: that the holder is alive, or that a request it started did not reach the
 ///   receiver before it died; a taken-over delivery may be sent twice, which receivers
-///   de-duplicate by the delivery id. Delivery is at least once.
+///   de-duplicate by the delivery id. Delivery is at least once. What fencing adds: a holder
+///   that resumes after losing its lease cannot undo what the new holder wrote.
 #[async_trait]
 pub trait DeliveryQueue: Send + Sync {
     /// Carries out `resend`; answers the delivery's job, or `None` when the app has no such
@@ -124,8 +127,9 @@ pub trait DeliveryQueue: Send + Sync {
     /// Whether an earlier delivery with the job's ordering key is still pending (the job
     /// must wait for it).
     async fn blocked(&self, job: &Job) -> StoreResult<bool>;
-    /// Gives a delivery held in memory back to the store, claimable at its scheduled time.
-    async fn release(&self, id: &DeliveryId) -> StoreResult<()>;
+    /// Gives a delivery held in memory back to the store, claimable at its scheduled time;
+    /// nothing when `lease` is no longer the delivery's.
+    async fn release(&self, lease: &HeldLease) -> StoreResult<()>;
     /// Run at start: a store with a single owner (SQLite) releases every lease, since any
     /// lease left is from a previous run; a shared store keeps them, as other processes may
     /// be alive, and leaves them to expire.
@@ -133,15 +137,26 @@ pub trait DeliveryQueue: Send + Sync {
     /// Run at a graceful stop: gives back what this process still holds, so that other
     /// processes (or the next run) take it at once rather than when its lease ends.
     async fn release_own_leases(&self) -> StoreResult<u64>;
-    /// Extends this process's leases on `ids` (deliveries it holds in memory) to `until`;
-    /// answers how many of them it holds. A shared store may renew all of them at once.
-    async fn renew_leases(&self, ids: &[DeliveryId], until: DateTime<Utc>) -> StoreResult<u64>;
+    /// Extends this process's leases `held` (deliveries it holds in memory) to `until`, and
+    /// answers the deliveries among them that are under another lease now: taken over while
+    /// this process was not renewing (and perhaps delivered since by their new holder), they
+    /// are no longer its to send. One whose outcome this process wrote meanwhile is not
+    /// among them. A shared store may renew all of a process's leases at once.
+    async fn renew_leases(
+        &self,
+        held: &[HeldLease],
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeliveryId>>;
     /// Fires when another process left claimable work in a shared store (PostgreSQL
     /// `LISTEN/NOTIFY`); `None` when only this process writes.
     fn work_signal(&self) -> Option<Arc<tokio::sync::Notify>> {
         None
     }
-    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()>;
+    /// Writes each outcome's attempt and, when its lease is still the delivery's and the
+    /// delivery pending, the delivery's new state. Answers the deliveries whose outcome came
+    /// under a lapsed lease: their attempt is logged as such (the request did go out), and
+    /// nothing else changed.
+    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<Vec<DeliveryId>>;
     /// Applies `change` to the endpoint's health in one transaction (see [`HealthChange`]);
     /// while the new health is open, no delivery of the endpoint is claimed. `None` when the
     /// endpoint is gone.

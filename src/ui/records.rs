@@ -111,6 +111,9 @@ pub(super) fn attempt_rows(attempts: &[Attempt]) -> Markup {
                     dt { "Duration" } dd { (a.duration_ms) " ms" }
                     dt { "Status code" } dd { @if let Some(c) = a.status_code { (c) } @else { "—" } }
                     dt { "Error" } dd { @if let Some(k) = a.error_kind { (k.as_str()) } @else { "none" } }
+                    @if a.lapsed_lease {
+                        dt { "Lease" } dd { "lapsed: sent by a node whose lease had been taken over; it changed nothing" }
+                    }
                 }
                 h3 { "Request headers" } pre { (serde_json::to_string_pretty(&a.request_headers).unwrap_or_default()) }
                 h3 { "Response body" } pre.response { (a.response_body) }

@@ -21,6 +21,8 @@ mod hygiene;
 mod isolation;
 mod layout;
 mod ledgers;
+mod observe;
+mod pauses;
 mod pg_restart;
 mod polling;
 mod public_url;

@@ -174,6 +174,16 @@ impl Receiver {
         self.inner.lock().expect("lock").got.clone()
     }
 
+    /// Requests seen per delivery id (the `webhook-id` header of Standard Webhooks).
+    pub fn per_delivery(&self) -> std::collections::HashMap<String, usize> {
+        let mut seen = std::collections::HashMap::new();
+        for r in self.got() {
+            let id = r.header("webhook-id").unwrap_or_default().to_owned();
+            *seen.entry(id).or_default() += 1;
+        }
+        seen
+    }
+
     pub fn count(&self) -> usize {
         self.inner.lock().expect("lock").got.len()
     }

@@ -1,7 +1,8 @@
 //! Failing storage under a SQLite database: a full file system, and files that refuse writes.
 //! Publishes answer 503 while the database cannot write (never 202 for something unstored,
 //! never 500), every 202 is delivered, and Herald recovers by itself once writes work again.
-//! The full file system is a small tmpfs the test mounts (the suite runs as root).
+//! The full file system is a small tmpfs the test mounts (the suite runs as root). Retries
+//! wait for the store: no request goes out whose previous attempt has no row.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use serde_json::json;
 
 use crate::db::on_postgres;
 use crate::harness::{Herald, TempDir};
-use crate::receiver::Receiver;
+use crate::receiver::{Receiver, Reply};
 
 /// A tmpfs mounted for one test, unmounted when dropped.
 struct Mount(PathBuf);
@@ -159,4 +160,49 @@ async fn a_database_that_cannot_be_written_answers_503_and_recovers() {
     assert_eq!(seen, HashSet::from([202]), "publishing did not recover");
     acked.extend(more);
     all_delivered(&rx, &acked).await;
+}
+
+#[tokio::test]
+async fn retries_wait_for_a_store_that_cannot_take_their_attempts() {
+    if on_postgres() {
+        return eprintln!("skipped: a SQLite file system test");
+    }
+    let dir = TempDir::new("disk-ro-retries");
+    let rx = Receiver::start().await;
+    rx.set_default(Reply::Status(500));
+    let herald = Herald::start(&dir.0);
+    let app = herald.create_app("standard").await;
+    let endpoint = json!({"url": rx.url, "retry_schedule_s": vec![1; 30]});
+    herald.create_endpoint(&app, endpoint).await;
+    let (acked, _) = publish_some(&herald, &app, 0, 3).await;
+    assert_eq!(acked.len(), 3);
+    rx.wait_count(6, Duration::from_secs(20)).await;
+
+    let db = dir.0.join("herald.db");
+    immutable(&db, true);
+    let before = rx.count();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let during = rx.count() - before;
+    rx.set_default(Reply::Status(200));
+    immutable(&db, false);
+    // Each delivery's try whose row could not be written, and none after it.
+    assert!(
+        during <= 3,
+        "{during} requests went out while no row could be written"
+    );
+
+    let list = format!("/v1/apps/{app}/deliveries?status=succeeded");
+    let done = herald
+        .wait_for(&list, Duration::from_secs(60), |v| {
+            v["data"].as_array().is_some_and(|d| d.len() == 3)
+        })
+        .await;
+    let seen = rx.per_delivery();
+    for d in done["data"].as_array().expect("deliveries") {
+        let id = d["id"].as_str().expect("id");
+        let path = format!("/v1/apps/{app}/deliveries/{id}");
+        let attempts = herald.call("GET", &path, None).await.2["attempts"].clone();
+        let logged = attempts.as_array().map_or(0, Vec::len);
+        assert_eq!(logged, seen[id], "{id}: attempt rows vs requests received");
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
 use herald::domain::{Attempt, AttemptId, DeliveryStatus, ErrorKind, Trigger};
-use herald::store::{self, AttemptOutcome, Job, Recovery, Resend};
+use herald::store::{self, AttemptOutcome, HeldLease, Job, Recovery, Resend};
 use serde_json::json;
 
 use crate::store::{app, endpoint, event, leased, open, unleased, up_to};
@@ -24,11 +24,13 @@ fn outcome(job: &Job, status: DeliveryStatus, code: u16) -> AttemptOutcome {
             response_body: format!("answered {code}"),
             request_headers: json!({"content-type": "application/json"}),
             trigger: job.trigger,
+            lapsed_lease: false,
         }),
         status,
         next_attempt_at: None,
         disable_endpoint: None,
         lease_until: None,
+        lease_epoch: job.lease_epoch,
     }
 }
 
@@ -61,15 +63,13 @@ async fn store_claims_lease_and_hand_over_expired_work() {
 
     // A renewed lease outlives the original; one not renewed (its process died) is taken
     // over once it ends.
-    let renewed: Vec<_> = a.iter().map(|j| j.delivery_id.clone()).collect();
+    let renewed: Vec<_> = a.iter().map(HeldLease::of).collect();
     let later = lease + Duration::seconds(60);
-    assert_eq!(
-        first.renew_leases(&renewed, later).await.unwrap(),
-        renewed.len() as u64
-    );
+    let lost = first.renew_leases(&renewed, later).await.unwrap();
+    assert!(lost.is_empty(), "{lost:?}");
     // Renewing what another process holds does nothing.
-    let theirs: Vec<_> = b.iter().map(|j| j.delivery_id.clone()).collect();
-    assert_eq!(first.renew_leases(&theirs, later).await.unwrap(), 0);
+    let theirs: Vec<_> = b.iter().map(HeldLease::of).collect();
+    assert!(first.renew_leases(&theirs, later).await.unwrap().is_empty());
     let after = lease + Duration::seconds(1);
     let taken = second
         .claim_due(&up_to(100).at(after, after + Duration::seconds(30)))
@@ -80,7 +80,7 @@ async fn store_claims_lease_and_hand_over_expired_work() {
 
     // Released work is due again at once; recorded work leaves the pool.
     let job = &a[0];
-    first.release(&job.delivery_id).await.unwrap();
+    first.release(&HeldLease::of(job)).await.unwrap();
     let back = second
         .claim_due(&up_to(100).at(Utc::now(), lease))
         .await
@@ -92,8 +92,91 @@ async fn store_claims_lease_and_hand_over_expired_work() {
         .iter()
         .map(|j| outcome(j, DeliveryStatus::Succeeded, 200))
         .collect();
-    first.record_attempts(done).await.unwrap();
-    assert_eq!(first.pending_count().await.unwrap(), 40 - a.len() as u64);
+    // `back[0]` was claimed again, under a newer lease: `first`'s outcome for it is stale.
+    let stale = first.record_attempts(done).await.unwrap();
+    assert_eq!(stale, std::slice::from_ref(&job.delivery_id));
+    assert_eq!(
+        first.pending_count().await.unwrap(),
+        40 - a.len() as u64 + 1
+    );
+}
+
+#[tokio::test]
+async fn store_fences_a_holder_whose_lease_was_taken_over() {
+    let (dir, first) = open("store-fencing").await;
+    let second = store::open(&dir.1.url).await.expect("a second handle");
+    let app = app(first.as_ref()).await;
+    endpoint(first.as_ref(), &app, json!({})).await;
+    let e = event(&app, "participant.joined", &[]);
+    first.publish(vec![e], &unleased()).await.unwrap();
+    let now = Utc::now();
+    let lease = now + Duration::seconds(30);
+    let paused = first.claim_due(&up_to(10).at(now, lease)).await.unwrap();
+    assert_eq!(paused.len(), 1);
+    let id = paused[0].delivery_id.clone();
+
+    // `first` stalls past its lease; `second` takes the delivery over and delivers it.
+    let after = lease + Duration::seconds(1);
+    let taken = second
+        .claim_due(&up_to(10).at(after, after + Duration::seconds(30)))
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    assert!(taken[0].lease_epoch > paused[0].lease_epoch);
+    let done = outcome(&taken[0], DeliveryStatus::Succeeded, 200);
+    assert!(second.record_attempts(vec![done]).await.unwrap().is_empty());
+
+    // `first` resumes: its renewal says the delivery is not its own any more (settled by its
+    // new holder), and its outcome, a failure, changes nothing but the log.
+    let later = after + Duration::seconds(60);
+    let mine = [HeldLease::of(&paused[0])];
+    let lost = first.renew_leases(&mine, later).await.unwrap();
+    assert_eq!(lost, std::slice::from_ref(&id));
+    let failed = outcome(&paused[0], DeliveryStatus::Failed, 500);
+    let stale = first.record_attempts(vec![failed]).await.unwrap();
+    assert_eq!(stale, std::slice::from_ref(&id));
+    first.release(&mine[0]).await.unwrap();
+    let (delivery, attempts) = first.get_delivery(&app.id, &id).await.unwrap().unwrap();
+    assert_eq!(
+        delivery.status,
+        DeliveryStatus::Succeeded,
+        "went back from succeeded"
+    );
+    let lapsed: Vec<(u16, bool)> = attempts
+        .iter()
+        .map(|a| (a.status_code.unwrap_or(0), a.lapsed_lease))
+        .collect();
+    assert_eq!(lapsed, [(200, false), (500, true)]);
+}
+
+#[tokio::test]
+async fn store_tells_a_resumed_holder_which_leases_it_lost() {
+    let (dir, first) = open("store-lost").await;
+    let second = store::open(&dir.1.url).await.expect("a second handle");
+    let app = app(first.as_ref()).await;
+    endpoint(first.as_ref(), &app, json!({})).await;
+    let events = (0..3).map(|_| event(&app, "room.started", &[])).collect();
+    first.publish(events, &unleased()).await.unwrap();
+    let now = Utc::now();
+    let lease = now + Duration::seconds(30);
+    let held = first.claim_due(&up_to(10).at(now, lease)).await.unwrap();
+    assert_eq!(held.len(), 3);
+    // One of the three is taken over, and retried by its new holder; the others are not.
+    first.release(&HeldLease::of(&held[1])).await.unwrap();
+    first.release(&HeldLease::of(&held[2])).await.unwrap();
+    let taken = second.claim_due(&up_to(1).at(now, lease)).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    let mut retry = outcome(&taken[0], DeliveryStatus::Pending, 503);
+    retry.next_attempt_at = Some(now + Duration::seconds(5));
+    assert!(second
+        .record_attempts(vec![retry])
+        .await
+        .unwrap()
+        .is_empty());
+
+    let mine: Vec<HeldLease> = held.iter().map(HeldLease::of).collect();
+    let lost = first.renew_leases(&mine, lease).await.unwrap();
+    assert_eq!(lost, [taken[0].delivery_id.clone()]);
 }
 
 #[tokio::test]

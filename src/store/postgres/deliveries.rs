@@ -54,7 +54,8 @@ pub async fn resend(pool: &PgPool, resend: &Resend, owner: &str) -> StoreResult<
     let mut tx = pool.begin().await?;
     let sql = format!(
         "WITH d AS (UPDATE deliveries SET status = 'pending', next_attempt_at = $3, due_at = $3, \
-         trigger = 'manual', updated_at = $3, lease_owner = $4 WHERE id = $1 AND app_id = $2 \
+         trigger = 'manual', updated_at = $3, lease_owner = $4, lease_epoch = lease_epoch + 1 \
+         WHERE id = $1 AND app_id = $2 \
          RETURNING *) SELECT {} FROM d JOIN events e ON e.id = d.event_id",
         job_cols()
     );
@@ -73,7 +74,7 @@ pub async fn recover(pool: &PgPool, scope: &Recovery) -> StoreResult<u64> {
     let mut tx = pool.begin().await?;
     let n = sqlx::query(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = $4, due_at = $4, \
-         trigger = 'manual', updated_at = $4, lease_owner = NULL \
+         trigger = 'manual', updated_at = $4, lease_owner = NULL, lease_epoch = lease_epoch + 1 \
          WHERE endpoint_id = $1 AND status = $5 AND created_at >= $2 AND created_at < $3",
     )
     .bind(scope.endpoint.as_str())

@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use super::deliveries::job_cols;
 use super::rows::job;
 use crate::domain::DeliveryId;
-use crate::store::{to_ms, Claim, Job, StoreResult};
+use crate::store::{to_ms, Claim, HeldLease, Job, StoreResult};
 
 /// Marks this process alive until `until` (never earlier than it already is).
 pub async fn heartbeat(pool: &PgPool, owner: &str, until: DateTime<Utc>) -> StoreResult<()> {
@@ -42,7 +42,7 @@ pub async fn take_over(pool: &PgPool, now: DateTime<Utc>, orphans: bool) -> Stor
     let mut freed = 0;
     if !dead.is_empty() {
         freed += sqlx::query(
-            "UPDATE deliveries SET lease_owner = NULL \
+            "UPDATE deliveries SET lease_owner = NULL, lease_epoch = lease_epoch + 1 \
              WHERE lease_owner = ANY($1) AND lease_owner IS NOT NULL",
         )
         .bind(&dead)
@@ -52,7 +52,8 @@ pub async fn take_over(pool: &PgPool, now: DateTime<Utc>, orphans: bool) -> Stor
     }
     if orphans {
         freed += sqlx::query(
-            "UPDATE deliveries SET lease_owner = NULL WHERE lease_owner IS NOT NULL \
+            "UPDATE deliveries SET lease_owner = NULL, lease_epoch = lease_epoch + 1 \
+             WHERE lease_owner IS NOT NULL \
              AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.owner = deliveries.lease_owner)",
         )
         .execute(&mut *tx)
@@ -94,7 +95,8 @@ pub async fn claim_due(pool: &PgPool, claim: &Claim, owner: &str) -> StoreResult
                 AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.seq < d.seq)) \
              ORDER BY d.due_at LIMIT eps.room FOR UPDATE SKIP LOCKED) x \
            LIMIT $2), \
-         d AS (UPDATE deliveries SET lease_owner = $3 FROM due \
+         d AS (UPDATE deliveries SET lease_owner = $3, lease_epoch = deliveries.lease_epoch + 1 \
+           FROM due \
            WHERE deliveries.id = due.id RETURNING deliveries.*) \
          SELECT {} FROM d JOIN events e ON e.id = d.event_id ORDER BY d.seq",
         job_cols()
@@ -138,14 +140,15 @@ pub async fn blocked(pool: &PgPool, job: &Job) -> StoreResult<bool> {
 /// Gives a delivery back: claimable by any process from its due time, and the others are
 /// told. (A room's next delivery is given back when its head is pending elsewhere; should
 /// that head settle at this very moment, this notice is the one that arrives last.)
-pub async fn release(pool: &PgPool, id: &DeliveryId, owner: &str) -> StoreResult<()> {
+pub async fn release(pool: &PgPool, lease: &HeldLease, owner: &str) -> StoreResult<()> {
     let mut tx = pool.begin().await?;
     let freed = sqlx::query(
         "UPDATE deliveries SET lease_owner = NULL \
-         WHERE id = $1 AND status = 'pending' AND lease_owner = $2",
+         WHERE id = $1 AND status = 'pending' AND lease_owner = $2 AND lease_epoch = $3",
     )
-    .bind(id.as_str())
+    .bind(lease.id.as_str())
     .bind(owner)
+    .bind(lease.epoch)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -154,24 +157,28 @@ pub async fn release(pool: &PgPool, id: &DeliveryId, owner: &str) -> StoreResult
 }
 
 /// Renews every lease of this process with one heartbeat, takes over the work of processes
-/// that stopped, and answers how many of `ids` this process holds.
+/// that stopped, and answers which of `held` are under another lease now: this process was
+/// given up (it missed its heartbeats) and they were taken over (and maybe settled since).
 pub async fn renew(
     pool: &PgPool,
-    ids: &[DeliveryId],
+    held: &[HeldLease],
     until: DateTime<Utc>,
     owner: &str,
-) -> StoreResult<u64> {
+) -> StoreResult<Vec<DeliveryId>> {
     heartbeat(pool, owner, until).await?;
     take_over(pool, Utc::now(), true).await?;
-    let ids: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
-    let held: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM deliveries WHERE id = ANY($1) AND lease_owner = $2",
+    let ids: Vec<&str> = held.iter().map(|l| l.id.as_str()).collect();
+    let epochs: Vec<i64> = held.iter().map(|l| l.epoch).collect();
+    let lost: Vec<String> = sqlx::query_scalar(
+        "SELECT d.id FROM unnest($1::text[], $2::int8[]) AS h(id, epoch) \
+         JOIN deliveries d ON d.id = h.id \
+         WHERE d.lease_epoch <> h.epoch",
     )
     .bind(&ids)
-    .bind(owner)
-    .fetch_one(pool)
+    .bind(&epochs)
+    .fetch_all(pool)
     .await?;
-    Ok(held.max(0) as u64)
+    Ok(lost.into_iter().map(DeliveryId::from_trusted).collect())
 }
 
 /// On a graceful stop: gives back everything this process holds, at once.

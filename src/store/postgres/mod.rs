@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0007_expiry.sql"),
     include_str!("../migrations/postgres/0008_polling.sql"),
     include_str!("../migrations/postgres/0009_verification.sql"),
+    include_str!("../migrations/postgres/0010_fencing.sql"),
 ];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";

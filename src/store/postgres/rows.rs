@@ -12,7 +12,7 @@ pub const ENDPOINT_COLS: &str = "id, app_id, enabled, doc, created_at, updated_a
 pub const DELIVERY_COLS: &str = "id, event_id, endpoint_id, status, attempt_count, \
      next_attempt_at, labels::text, created_at, updated_at, expires_at";
 pub const ATTEMPT_COLS: &str = "id, number, started_at, duration_ms, status_code, error_kind, \
-     response_body, request_headers, trigger";
+     response_body, request_headers, trigger, lapsed_lease";
 
 /// The columns of `table` as `alias.col, ...`, JSONB read as text.
 pub fn cols(table: &Table, alias: &str) -> String {

@@ -13,8 +13,8 @@ use crate::store::ledger::{Ledger, Subject};
 use crate::store::poll::{Poll, Polled};
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
-    EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
-    Recovery, Resend, RoomPage, StoreError, StoreResult, Tenants,
+    EventQuery, Exclusive, HealthChange, HealthUpdate, HeldLease, Job, Lease, Page, Published,
+    Purge, Purged, Recovery, Resend, RoomPage, StoreError, StoreResult, Tenants,
 };
 
 #[async_trait]
@@ -165,8 +165,8 @@ impl DeliveryQueue for PgStore {
     async fn blocked(&self, job: &Job) -> StoreResult<bool> {
         leases::blocked(&self.pool, job).await
     }
-    async fn release(&self, id: &DeliveryId) -> StoreResult<()> {
-        leases::release(&self.pool, id, &self.owner).await
+    async fn release(&self, lease: &HeldLease) -> StoreResult<()> {
+        leases::release(&self.pool, lease, &self.owner).await
     }
     /// Other processes may be alive and holding leases: theirs end with their heartbeat.
     async fn release_leases(&self) -> StoreResult<u64> {
@@ -175,13 +175,17 @@ impl DeliveryQueue for PgStore {
     async fn release_own_leases(&self) -> StoreResult<u64> {
         leases::release_all(&self.pool, &self.owner).await
     }
-    async fn renew_leases(&self, ids: &[DeliveryId], until: DateTime<Utc>) -> StoreResult<u64> {
-        leases::renew(&self.pool, ids, until, &self.owner).await
+    async fn renew_leases(
+        &self,
+        held: &[HeldLease],
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeliveryId>> {
+        leases::renew(&self.pool, held, until, &self.owner).await
     }
     fn work_signal(&self) -> Option<Arc<tokio::sync::Notify>> {
         Some(Arc::clone(&self.work))
     }
-    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()> {
+    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<Vec<DeliveryId>> {
         self.outcomes.record(outcomes).await
     }
     async fn pending_count(&self) -> StoreResult<u64> {

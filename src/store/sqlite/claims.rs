@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::deliveries::jobs_where;
 use crate::domain::{DeliveryId, EndpointId};
-use crate::store::{to_ms, Claim, Job, StoreResult};
+use crate::store::{to_ms, Claim, HeldLease, Job, StoreResult};
 
 /// Leases, endpoint by endpoint in the claim's order, up to each endpoint's room of its
 /// earliest due deliveries (a room's head only), up to the claim's limit in all. One indexed
@@ -24,8 +24,10 @@ pub fn claim_due(c: &Connection, claim: &Claim, owner: &str) -> StoreResult<Vec<
         )?
         .query_map([now], |r| Ok(EndpointId::from_trusted(r.get(0)?)))?
         .collect::<Result<_, _>>()?;
-    let mut lease =
-        c.prepare_cached("UPDATE deliveries SET due_at = ?2, lease_owner = ?3 WHERE id = ?1")?;
+    let mut lease = c.prepare_cached(
+        "UPDATE deliveries SET due_at = ?2, lease_owner = ?3, lease_epoch = lease_epoch + 1 \
+         WHERE id = ?1",
+    )?;
     let mut jobs = Vec::new();
     for ep in claim.visit_order(&ids) {
         let left = (claim.limit as usize).saturating_sub(jobs.len());
@@ -36,7 +38,7 @@ pub fn claim_due(c: &Connection, claim: &Claim, owner: &str) -> StoreResult<Vec<
         if room == 0 {
             continue;
         }
-        let found = jobs_where(
+        let mut found = jobs_where(
             c,
             "d.endpoint_id = ?2 AND d.status = 'pending' AND d.due_at <= ?1 \
              AND (d.ordering_key IS NULL OR NOT EXISTS \
@@ -45,8 +47,10 @@ pub fn claim_due(c: &Connection, claim: &Claim, owner: &str) -> StoreResult<Vec<
              ORDER BY d.due_at LIMIT ?3",
             &[&now, &ep.as_str(), &(room as i64)],
         )?;
-        for job in &found {
+        for job in &mut found {
             lease.execute(params![job.delivery_id.as_str(), to_ms(lease_until), owner])?;
+            // Read in this same write transaction: the epoch just written.
+            job.lease_epoch += 1;
         }
         jobs.extend(found);
     }
@@ -72,11 +76,11 @@ pub fn blocked(c: &Connection, job: &Job) -> StoreResult<bool> {
 }
 
 /// Gives a delivery held in memory back to the store, due at its scheduled time.
-pub fn release(c: &Connection, id: &DeliveryId) -> StoreResult<()> {
+pub fn release(c: &Connection, lease: &HeldLease) -> StoreResult<()> {
     c.execute(
         "UPDATE deliveries SET due_at = next_attempt_at, lease_owner = NULL \
-         WHERE id = ?1 AND status = 'pending'",
-        [id.as_str()],
+         WHERE id = ?1 AND status = 'pending' AND lease_epoch = ?2",
+        params![lease.id.as_str(), lease.epoch],
     )?;
     Ok(())
 }
@@ -90,21 +94,29 @@ pub fn release_leases(c: &Connection) -> StoreResult<u64> {
     Ok(n as u64)
 }
 
-/// Extends the owner's leases on `ids`; a delivery another process took over, or whose
-/// outcome was written meanwhile, is left alone.
+/// Extends the owner's leases `held`; a delivery claimed again since (its lease lapsed), or
+/// whose outcome was written meanwhile, is left alone. Answers the ones claimed again
+/// (settled since by their new holder, or not).
 pub fn renew_leases(
     c: &Connection,
-    ids: &[DeliveryId],
+    held: &[HeldLease],
     until: DateTime<Utc>,
     owner: &str,
-) -> StoreResult<u64> {
+) -> StoreResult<Vec<DeliveryId>> {
     let mut renew = c.prepare_cached(
         "UPDATE deliveries SET due_at = max(coalesce(next_attempt_at, 0), ?2) \
-         WHERE id = ?1 AND lease_owner = ?3 AND status = 'pending'",
+         WHERE id = ?1 AND lease_owner = ?3 AND status = 'pending' AND lease_epoch = ?4",
     )?;
-    let mut n = 0;
-    for id in ids {
-        n += renew.execute(params![id.as_str(), to_ms(until), owner])?;
+    let mut other =
+        c.prepare_cached("SELECT 1 FROM deliveries WHERE id = ?1 AND lease_epoch <> ?2")?;
+    let mut lost = Vec::new();
+    for lease in held {
+        let id = lease.id.as_str();
+        if renew.execute(params![id, to_ms(until), owner, lease.epoch])? == 0
+            && other.exists(params![id, lease.epoch])?
+        {
+            lost.push(lease.id.clone());
+        }
     }
-    Ok(n as u64)
+    Ok(lost)
 }

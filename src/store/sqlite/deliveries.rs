@@ -63,7 +63,8 @@ pub fn resend(c: &Connection, resend: &Resend, owner: &str) -> StoreResult<Optio
     let owner = (to_ms(lease_until) > now).then_some(owner);
     let n = c.execute(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, due_at = ?4, \
-         trigger = 'manual', updated_at = ?3, lease_owner = ?5 WHERE id = ?1 AND app_id = ?2",
+         trigger = 'manual', updated_at = ?3, lease_owner = ?5, lease_epoch = lease_epoch + 1 \
+         WHERE id = ?1 AND app_id = ?2",
         params![id.as_str(), app.as_str(), now, to_ms(lease_until), owner],
     )?;
     if n == 0 {
@@ -75,7 +76,7 @@ pub fn resend(c: &Connection, resend: &Resend, owner: &str) -> StoreResult<Optio
 pub fn recover(c: &Connection, scope: &Recovery) -> StoreResult<u64> {
     let n = c.execute(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4, due_at = ?4, \
-         trigger = 'manual', updated_at = ?4, lease_owner = NULL \
+         trigger = 'manual', updated_at = ?4, lease_owner = NULL, lease_epoch = lease_epoch + 1 \
          WHERE endpoint_id = ?1 AND status = ?5 AND created_at >= ?2 AND created_at < ?3",
         params![
             scope.endpoint.as_str(),
@@ -88,15 +89,20 @@ pub fn recover(c: &Connection, scope: &Recovery) -> StoreResult<u64> {
     Ok(n as u64)
 }
 
-pub fn record(c: &Connection, outcomes: &[AttemptOutcome], owner: &str) -> StoreResult<()> {
-    let mut insert = c.prepare_cached(&format!(
-        "INSERT INTO attempts (delivery_id, {ATTEMPT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-    ))?;
+/// Writes each outcome; answers the deliveries whose outcome came under a lapsed lease (see
+/// [`crate::store::DeliveryQueue::record_attempts`]).
+pub fn record(
+    c: &Connection,
+    outcomes: &[AttemptOutcome],
+    owner: &str,
+) -> StoreResult<Vec<DeliveryId>> {
     let mut update = c.prepare_cached(
         "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, \
          due_at = max(coalesce(?4, 0), coalesce(?6, 0)), lease_owner = ?7, \
-         trigger = 'scheduled', updated_at = ?5 WHERE id = ?1",
+         trigger = 'scheduled', updated_at = ?5 \
+         WHERE id = ?1 AND lease_epoch = ?8 AND status = 'pending'",
     )?;
+    let mut stale = Vec::new();
     for o in outcomes {
         let number = match &o.attempt {
             Some(a) => a.number,
@@ -106,21 +112,7 @@ pub fn record(c: &Connection, outcomes: &[AttemptOutcome], owner: &str) -> Store
                 |r| r.get(0),
             )?,
         };
-        if let Some(a) = &o.attempt {
-            insert.execute(params![
-                o.delivery_id.as_str(),
-                a.id.as_str(),
-                a.number,
-                to_ms(a.started_at),
-                a.duration_ms as i64,
-                a.status_code,
-                a.error_kind.map(|k| k.as_str()),
-                a.response_body,
-                a.request_headers.to_string(),
-                a.trigger.as_str(),
-            ])?;
-        }
-        update.execute(params![
+        let applied = update.execute(params![
             o.delivery_id.as_str(),
             o.status.as_str(),
             number,
@@ -128,7 +120,14 @@ pub fn record(c: &Connection, outcomes: &[AttemptOutcome], owner: &str) -> Store
             to_ms(Utc::now()),
             o.lease_until.map(to_ms),
             o.lease_until.map(|_| owner),
-        ])?;
+            o.lease_epoch,
+        ])? > 0;
+        if !applied {
+            stale.push(o.delivery_id.clone());
+        }
+        if let Some(a) = &o.attempt {
+            insert_attempt(c, &o.delivery_id, a, !applied)?;
+        }
         if let Some((ep_id, reason)) = &o.disable_endpoint {
             if let Some(mut ep) = get_endpoint(c, ep_id)? {
                 ep.disable(reason, Utc::now());
@@ -136,6 +135,27 @@ pub fn record(c: &Connection, outcomes: &[AttemptOutcome], owner: &str) -> Store
             }
         }
     }
+    Ok(stale)
+}
+
+fn insert_attempt(c: &Connection, id: &DeliveryId, a: &Attempt, lapsed: bool) -> StoreResult<()> {
+    c.prepare_cached(&format!(
+        "INSERT INTO attempts (delivery_id, {ATTEMPT_COLS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    ))?
+    .execute(params![
+        id.as_str(),
+        a.id.as_str(),
+        a.number,
+        to_ms(a.started_at),
+        a.duration_ms as i64,
+        a.status_code,
+        a.error_kind.map(|k| k.as_str()),
+        a.response_body,
+        a.request_headers.to_string(),
+        a.trigger.as_str(),
+        lapsed,
+    ])?;
     Ok(())
 }
 

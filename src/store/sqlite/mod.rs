@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0009_expiry.sql"),
     include_str!("../migrations/sqlite/0010_polling.sql"),
     include_str!("../migrations/sqlite/0011_verification.sql"),
+    include_str!("../migrations/sqlite/0012_fencing.sql"),
 ];
 const READERS: usize = 4;
 

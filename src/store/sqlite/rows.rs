@@ -14,7 +14,7 @@ pub const EVENT_COLS: &str =
 pub const DELIVERY_COLS: &str =
     "id, event_id, endpoint_id, status, attempt_count, next_attempt_at, labels, created_at, updated_at, expires_at";
 pub const ATTEMPT_COLS: &str = "id, number, started_at, duration_ms, status_code, error_kind, \
-     response_body, request_headers, trigger";
+     response_body, request_headers, trigger, lapsed_lease";
 
 // rusqlite's row callbacks take a row of any lifetime, which the generic mappers cannot be
 // named as; these pin them to rusqlite's rows.

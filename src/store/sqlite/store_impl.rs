@@ -13,9 +13,14 @@ use crate::store::ledger::{Ledger, Subject};
 use crate::store::poll::{Poll, Polled};
 use crate::store::{
     app_of, ApiKey, AttemptOutcome, Claim, CustomEventType, DeliveryQuery, DeliveryQueue, EventLog,
-    EventQuery, Exclusive, HealthChange, HealthUpdate, Job, Lease, Page, Published, Purge, Purged,
-    Recovery, Resend, RoomPage, StoreResult, Tenants,
+    EventQuery, Exclusive, HealthChange, HealthUpdate, HeldLease, Job, Lease, Page, Published,
+    Purge, Purged, Recovery, Resend, RoomPage, StoreResult, Tenants,
 };
+
+/// Most leases renewed in one write: a few milliseconds of the writer, so that a renewal of
+/// thousands of leases (hanging endpoints hold their share in memory) does not hold the
+/// publishes queued behind it.
+const RENEW_BATCH: usize = 250;
 
 #[async_trait]
 impl Tenants for SqliteStore {
@@ -204,9 +209,9 @@ impl DeliveryQueue for SqliteStore {
         let job = job.clone();
         self.read(move |c| claims::blocked(c, &job)).await
     }
-    async fn release(&self, id: &DeliveryId) -> StoreResult<()> {
-        let id = id.clone();
-        self.write_soon(move |c| claims::release(c, &id)).await
+    async fn release(&self, lease: &HeldLease) -> StoreResult<()> {
+        let lease = lease.clone();
+        self.write_soon(move |c| claims::release(c, &lease)).await
     }
     async fn release_leases(&self) -> StoreResult<u64> {
         self.write(claims::release_leases).await
@@ -215,12 +220,20 @@ impl DeliveryQueue for SqliteStore {
     async fn release_own_leases(&self) -> StoreResult<u64> {
         self.write(claims::release_leases).await
     }
-    async fn renew_leases(&self, ids: &[DeliveryId], until: DateTime<Utc>) -> StoreResult<u64> {
-        let (ids, owner) = (ids.to_vec(), self.owner.clone());
-        self.write_soon(move |c| claims::renew_leases(c, &ids, until, &owner))
-            .await
+    async fn renew_leases(
+        &self,
+        held: &[HeldLease],
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeliveryId>> {
+        let mut lost = Vec::new();
+        for chunk in held.chunks(RENEW_BATCH) {
+            let (chunk, owner) = (chunk.to_vec(), self.owner.clone());
+            let write = move |c: &_| claims::renew_leases(c, &chunk, until, &owner);
+            lost.extend(self.write_soon(write).await?);
+        }
+        Ok(lost)
     }
-    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<()> {
+    async fn record_attempts(&self, outcomes: Vec<AttemptOutcome>) -> StoreResult<Vec<DeliveryId>> {
         let (fanout, owner) = (self.fanout.clone(), self.owner.clone());
         self.write_soon(move |c| {
             if outcomes.iter().any(|o| o.disable_endpoint.is_some()) {
