@@ -12,6 +12,7 @@ mod cluster_start;
 mod dashboard;
 mod db;
 mod expiry;
+mod faults;
 mod fidelity;
 mod formats;
 mod fuzz;

@@ -35,17 +35,24 @@ fn cluster(action: &str) {
 
 /// The server stopped for as long as this lives; started again when dropped, even when
 /// the test fails, so the rest of the suite finds it up.
-struct Stopped;
+pub struct Stopped;
 
 impl Stopped {
-    fn now() -> Stopped {
+    pub fn now() -> Stopped {
         cluster("stop");
         Stopped
     }
 }
 
 impl Drop for Stopped {
+    /// Starts the server again; should a start fail (a stop still finishing), tries again.
     fn drop(&mut self) {
+        for _ in 0..5 {
+            if std::panic::catch_unwind(|| cluster("start")).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
         cluster("start");
     }
 }

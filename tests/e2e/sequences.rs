@@ -54,7 +54,7 @@ async fn publish_all(client: reqwest::Client, base: String, app: String, p: u64)
 }
 
 /// Every event of `room`, through the catch-up route, from `after` on, page by page.
-async fn catch_up(node: &Herald, app: &str, room: &str, mut after: i64) -> Vec<Value> {
+pub async fn catch_up(node: &Herald, app: &str, room: &str, mut after: i64) -> Vec<Value> {
     let mut out = Vec::new();
     loop {
         let path = format!("/v1/apps/{app}/rooms/{room}/events?after_sequence={after}&limit=7");
