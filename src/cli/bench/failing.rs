@@ -57,9 +57,8 @@ pub async fn runs(
     let events = args.failing_events;
     let failing = Failing::start().await?;
     let load = Load {
-        events,
-        rooms: ROOMS,
         rate,
+        ..Load::of(events, ROOMS)
     };
     let pace = rate.map_or("as fast as 8 publishers go".to_owned(), |r| {
         format!("{r} events/s")

@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 use serde_json::json;
 
 use super::receiver::Recorder;
-use super::workloads::{event_body, wait_delivered};
+use super::workloads::{typed_body, wait_delivered};
 
 /// Both runs, healthy endpoints alone and beside 100 hanging ones, each printed as a line.
 pub async fn runs(
@@ -42,13 +42,28 @@ pub async fn runs(
 const ENDPOINTS: usize = 100;
 const PUBLISHERS: usize = 8;
 
-/// What a run publishes: `events` events over `rooms` rooms, as fast as the publishers go
-/// or at `rate` events per second.
+/// What a run publishes: `events` events over `rooms` rooms, of `types` in turn, as fast as
+/// `publishers` go or at `rate` events per second.
 #[derive(Clone, Copy)]
 pub struct Load {
     pub events: u64,
     pub rooms: u64,
     pub rate: Option<u64>,
+    pub publishers: usize,
+    pub types: &'static [&'static str],
+}
+
+impl Load {
+    /// `events` `participant.joined` events over `rooms` rooms, as fast as 8 publishers go.
+    pub fn of(events: u64, rooms: u64) -> Self {
+        Self {
+            events,
+            rooms,
+            rate: None,
+            publishers: PUBLISHERS,
+            types: &["participant.joined"],
+        }
+    }
 }
 
 /// One run's healthy deliveries.
@@ -88,11 +103,7 @@ pub async fn run(
     let app = setup(&client, base, token, hook, hang).await?;
     let url = format!("{base}/v1/apps/{app}/events");
     let expected = events * ENDPOINTS as u64;
-    let load = Load {
-        events,
-        rooms: 100,
-        rate: None,
-    };
+    let load = Load::of(events, 100);
     measure(&client, &url, token, load, expected, rec).await
 }
 
@@ -159,7 +170,7 @@ async fn setup(
     Ok(app)
 }
 
-/// Publishes `load` from [`PUBLISHERS`] concurrent clients.
+/// Publishes `load` from its concurrent publishers.
 async fn publish_all(
     client: &reqwest::Client,
     url: &str,
@@ -171,12 +182,14 @@ async fn publish_all(
         events,
         rooms,
         rate,
+        publishers: count,
+        types,
     } = load;
     let start = tokio::time::Instant::now();
     let next = Arc::new(AtomicU64::new(0));
     let url = Arc::new(url.to_owned());
     let mut publishers = Vec::new();
-    for _ in 0..PUBLISHERS {
+    for _ in 0..count {
         let (client, url, next, rec) = (
             client.clone(),
             Arc::clone(&url),
@@ -198,7 +211,12 @@ async fn publish_all(
                     .post(url.as_str())
                     .bearer_auth(&token)
                     .header("content-type", "application/json")
-                    .body(event_body(rec.now_ns(), n, rooms))
+                    .body(typed_body(
+                        types[n as usize % types.len()],
+                        rec.now_ns(),
+                        n,
+                        rooms,
+                    ))
                     .send()
                     .await?;
                 if resp.status() != reqwest::StatusCode::ACCEPTED {

@@ -5,6 +5,8 @@
 //! - W1: `--events` events of about 500 bytes to one endpoint as fast as `--concurrency`
 //!   publishers go: publish rate, delivery rate, end-to-end p50/p99;
 //! - W2: a fixed `--rate` for `--duration` seconds: end-to-end p50/p99/max;
+//! - W3 (only when named): `--w3-events` events of four types over 1,000 rooms to 20
+//!   filtered endpoints, a third of them ordered: deliveries/s and p99 (see `mix`);
 //! - the ceiling: the same client posting the same body straight to the receiver;
 //! - isolation (only when named in `--run`): 100 healthy endpoints alone, then beside 100
 //!   that hang, `--isolation-events` events each (see `isolation`);
@@ -26,6 +28,7 @@ mod drain;
 mod extras;
 mod failing;
 mod isolation;
+mod mix;
 mod nodes;
 mod pages;
 mod queries;
@@ -72,10 +75,13 @@ pub struct BenchArgs {
     /// W2: seconds.
     #[arg(long, default_value_t = 30)]
     pub duration: u64,
-    /// Which measurements to run: any of w1, w2, ceiling, isolation, failing, soak,
+    /// Which measurements to run: any of w1, w2, w3, ceiling, isolation, failing, soak,
     /// queries, drain, backlog, fanout, rooms, comma-separated.
     #[arg(long, default_value = "ceiling,w1,w2")]
     pub run: String,
+    /// W3: events, over 1,000 rooms to 20 filtered endpoints.
+    #[arg(long, default_value_t = 100_000)]
+    pub w3_events: u64,
     /// Isolation: events per run (each to 100 healthy endpoints, and to 100 hanging ones).
     #[arg(long, default_value_t = 5000)]
     pub isolation_events: u64,
@@ -234,6 +240,7 @@ async fn run_workloads(
         );
         ceiling = Some(rps);
     }
+    let mut w1 = None;
     if runs.contains(&"w1") {
         recorder.reset();
         let r = workloads::w1(target, recorder, args.events, args.concurrency).await?;
@@ -247,6 +254,7 @@ async fn run_workloads(
                 100.0 * r.delivery_rate / c
             );
         }
+        w1 = Some(r.delivery_rate);
     }
     if runs.contains(&"w2") {
         recorder.reset();
@@ -261,6 +269,12 @@ async fn run_workloads(
             "W2: {} events/s for {} s: delivered {} of {}, latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
             args.rate, args.duration, r.delivered, r.sent, r.p50_ms, r.p99_ms, r.max_ms
         );
+    }
+    if runs.contains(&"w3") {
+        let rate = mix::run((under.base, under.token, hook), args.w3_events, recorder).await?;
+        if let Some(w1) = w1 {
+            println!("W3 deliveries/s are {:.0}% of W1's", 100.0 * rate / w1);
+        }
     }
     extras::run(args, target, recorder, under, &runs).await
 }

@@ -47,11 +47,7 @@ pub async fn fanout(
         .pool_max_idle_per_host(64)
         .build()?;
     let url = app(&client, (base, token, hook), FANOUT_ENDPOINTS, json!({})).await?;
-    let load = Load {
-        events,
-        rooms: 100,
-        rate: None,
-    };
+    let load = Load::of(events, 100);
     let expected = events * FANOUT_ENDPOINTS as u64;
     let r = measure(&client, &url, token, load, expected, rec).await?;
     println!(
@@ -77,11 +73,7 @@ pub async fn rooms(
     for ordering in ["per_room", "none"] {
         let extra = json!({"ordering": ordering, "max_in_flight": 64});
         let url = app(&client, (base, token, hook), 1, extra).await?;
-        let load = Load {
-            events,
-            rooms: ROOMS,
-            rate: None,
-        };
+        let load = Load::of(events, ROOMS);
         let r = measure(&client, &url, token, load, events, rec).await?;
         let rate = r.delivered as f64 / r.seconds;
         println!(

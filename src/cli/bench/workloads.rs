@@ -77,9 +77,14 @@ impl Target {
 /// One event of about 500 bytes on the wire, stamped with its publish time, in one of
 /// `rooms` rooms.
 pub fn event_body(sent_ns: u64, n: u64, rooms: u64) -> String {
+    typed_body("participant.joined", sent_ns, n, rooms)
+}
+
+/// [`event_body`] of type `kind`.
+pub fn typed_body(kind: &str, sent_ns: u64, n: u64, rooms: u64) -> String {
     let room = n % rooms.max(1);
     format!(
-        r#"{{"type":"participant.joined","labels":{{"room_id":"room-{room}"}},"data":{{"sent_ns":{sent_ns},"participant":{{"id":"p-{n}","name":"Ada Lovelace","role":"moderator"}},"room":{{"id":"room-{room}","name":"Weekly planning"}},"padding":"{}"}}}}"#,
+        r#"{{"type":"{kind}","labels":{{"room_id":"room-{room}"}},"data":{{"sent_ns":{sent_ns},"participant":{{"id":"p-{n}","name":"Ada Lovelace","role":"moderator"}},"room":{{"id":"room-{room}","name":"Weekly planning"}},"padding":"{}"}}}}"#,
         "x".repeat(300)
     )
 }
