@@ -52,12 +52,24 @@ fn the_endpoint_and_status_pick_deliveries_when_no_label_or_event_does() {
     let (sql, _) = deliveries(Dialect::Sqlite, &app, &q);
     assert_eq!(
         sql,
-        " FROM deliveries WHERE endpoint_id = ?1 AND status = ?2 AND +app_id = ?3 \
-         ORDER BY id DESC LIMIT 1"
+        " FROM deliveries WHERE endpoint_id = ?1 AND status = ?2 \
+         AND status <> 'succeeded' AND +app_id = ?3 ORDER BY id DESC LIMIT 1"
+    );
+    q.status = Some(DeliveryStatus::Succeeded);
+    let (sql, _) = deliveries(Dialect::Sqlite, &app, &q);
+    assert!(
+        sql.contains("WHERE endpoint_id = ?1 AND +status = ?2 AND +app_id = ?3 "),
+        "{sql}"
     );
     q.endpoint = None;
     let (sql, _) = deliveries(Dialect::Sqlite, &app, &q);
-    assert!(sql.contains("WHERE status = ?1 AND app_id = ?2 "), "{sql}");
+    assert!(sql.contains("WHERE +status = ?1 AND app_id = ?2 "), "{sql}");
+    q.status = Some(DeliveryStatus::Failed);
+    let (sql, _) = deliveries(Dialect::Sqlite, &app, &q);
+    assert!(
+        sql.contains("WHERE status = ?1 AND status <> 'succeeded' AND app_id = ?2 "),
+        "{sql}"
+    );
     q.event = Some(crate::domain::EventId::new());
     let (sql, _) = deliveries(Dialect::Sqlite, &app, &q);
     assert!(

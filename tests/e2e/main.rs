@@ -48,5 +48,6 @@ mod store_queue;
 mod store_rows;
 mod store_upgrade;
 mod telemetry;
+mod upgrade;
 mod validation;
 mod verification;

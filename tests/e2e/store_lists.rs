@@ -181,9 +181,19 @@ fn delivery_queries(
             q(|q| q.status = Some(DeliveryStatus::Failed)),
             "deliveries_status",
         ),
+        // Succeeded deliveries are not in the status indexes: most rows are succeeded, and
+        // the app's index finds them in page order.
         (
             q(|q| q.status = Some(DeliveryStatus::Succeeded)),
-            "deliveries_status",
+            "deliveries_app",
+        ),
+        (
+            DeliveryQuery {
+                endpoint: Some(ep.clone()),
+                status: Some(DeliveryStatus::Succeeded),
+                ..q(|_| ())
+            },
+            "deliveries_endpoint",
         ),
         (
             DeliveryQuery {

@@ -72,19 +72,23 @@ pub async fn resend(pool: &PgPool, resend: &Resend, owner: &str) -> StoreResult<
 
 pub async fn recover(pool: &PgPool, scope: &Recovery) -> StoreResult<u64> {
     let mut tx = pool.begin().await?;
-    let n = sqlx::query(
+    // What is recovered has failed: found through the endpoint's status index.
+    let sql = format!(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = $4, due_at = $4, \
          trigger = 'manual', updated_at = $4, lease_owner = NULL, lease_epoch = lease_epoch + 1 \
-         WHERE endpoint_id = $1 AND status = $5 AND created_at >= $2 AND created_at < $3",
-    )
-    .bind(scope.endpoint.as_str())
-    .bind(to_ms(scope.since))
-    .bind(to_ms(scope.until))
-    .bind(to_ms(scope.at))
-    .bind(scope.from.as_str())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+         WHERE endpoint_id = $1 AND status = $5 AND {} \
+         AND created_at >= $2 AND created_at < $3",
+        filter::NOT_SUCCEEDED
+    );
+    let n = sqlx::query(&sql)
+        .bind(scope.endpoint.as_str())
+        .bind(to_ms(scope.since))
+        .bind(to_ms(scope.until))
+        .bind(to_ms(scope.at))
+        .bind(scope.from.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     super::commit_notifying(tx, n > 0).await?;
     Ok(n)
 }

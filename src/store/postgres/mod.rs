@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0008_polling.sql"),
     include_str!("../migrations/postgres/0009_verification.sql"),
     include_str!("../migrations/postgres/0010_fencing.sql"),
+    include_str!("../migrations/postgres/0011_status_without_succeeded.sql"),
 ];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";

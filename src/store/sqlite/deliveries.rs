@@ -74,10 +74,16 @@ pub fn resend(c: &Connection, resend: &Resend, owner: &str) -> StoreResult<Optio
 }
 
 pub fn recover(c: &Connection, scope: &Recovery) -> StoreResult<u64> {
-    let n = c.execute(
+    // What is recovered has failed: found through the endpoint's status index.
+    let sql = format!(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4, due_at = ?4, \
          trigger = 'manual', updated_at = ?4, lease_owner = NULL, lease_epoch = lease_epoch + 1 \
-         WHERE endpoint_id = ?1 AND status = ?5 AND created_at >= ?2 AND created_at < ?3",
+         WHERE endpoint_id = ?1 AND status = ?5 AND {} \
+         AND created_at >= ?2 AND created_at < ?3",
+        filter::NOT_SUCCEEDED
+    );
+    let n = c.execute(
+        &sql,
         params![
             scope.endpoint.as_str(),
             to_ms(scope.since),

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0010_polling.sql"),
     include_str!("../migrations/sqlite/0011_verification.sql"),
     include_str!("../migrations/sqlite/0012_fencing.sql"),
+    include_str!("../migrations/sqlite/0013_status_without_succeeded.sql"),
 ];
 const READERS: usize = 4;
 
