@@ -25,12 +25,9 @@ use chrono::{DateTime, Utc};
 use super::{DeliveryQuery, EventQuery, Page};
 use crate::domain::{AppId, DeliveryId, DeliveryStatus, EndpointId, EventId};
 
-/// The condition of the status indexes (`deliveries_status`, `deliveries_endpoint_status`):
-/// succeeded deliveries, the great majority, are not in them. A delivery that succeeds then
-/// leaves both indexes instead of moving within them, two entries fewer to write per event;
-/// and a list of succeeded ones reads the app's or the endpoint's index, where they are most
-/// of what it finds. A query served by those indexes repeats this condition word for word,
-/// which is how both planners see that the index holds every row the query wants.
+/// The condition of the status indexes: succeeded deliveries, most of them, are not in
+/// them, so a success leaves both instead of moving within them. A query they serve
+/// repeats it word for word, which is how both planners see that they hold its rows.
 pub const NOT_SUCCEEDED: &str = "status <> 'succeeded'";
 
 /// How a backend spells parameters and label look-ups.
@@ -227,9 +224,8 @@ pub fn events(dialect: Dialect, app: &AppId, q: &EventQuery) -> (String, Vec<Str
 
 /// A page of an app's deliveries, by event, endpoint, status and labels. The event picks the
 /// rows when given (it has few), else the first label (through the deliveries' events),
-/// else the endpoint with the status, else the status, else the app; a status of
-/// `succeeded` is checked on the rows of the endpoint's or the app's index (see
-/// [`NOT_SUCCEEDED`]).
+/// else the endpoint with the status, else the status, else the app (`succeeded`: checked
+/// on the endpoint's or the app's rows, see [`NOT_SUCCEEDED`]).
 pub fn deliveries(dialect: Dialect, app: &AppId, q: &DeliveryQuery) -> (String, Vec<String>) {
     let mut f = Filter::table(dialect, "deliveries", delivery_floor);
     let mut labels = q.labels.as_slice();
@@ -251,9 +247,7 @@ pub fn deliveries(dialect: Dialect, app: &AppId, q: &DeliveryQuery) -> (String, 
     if let Some(status) = q.status {
         let indexed = !picked && status != DeliveryStatus::Succeeded;
         by(&mut f, "status", status.as_str(), indexed);
-        if indexed {
-            f.clauses.push(NOT_SUCCEEDED.to_owned());
-        }
+        f.clauses.extend(indexed.then(|| NOT_SUCCEEDED.to_owned()));
     }
     by(
         &mut f,
