@@ -122,21 +122,14 @@ pub async fn resend_now(state: &AppState, app: &AppId, id: &DeliveryId) -> ApiRe
             return Err(ApiError::Conflict(PULLED.to_owned()));
         }
     }
-    let lease_until = state
-        .dispatcher
-        .as_ref()
-        .map(|d| d.lease_until())
-        .unwrap_or(DateTime::UNIX_EPOCH);
     let resend = Resend {
         app: app.clone(),
         delivery: id.clone(),
-        lease_until,
+        lease_until: DateTime::UNIX_EPOCH,
     };
-    let Some(job) = state.store.resend(&resend).await? else {
-        return Ok(None);
-    };
-    if let Some(d) = &state.dispatcher {
-        d.submit(vec![job]);
+    match &state.dispatcher {
+        // Leased to this process, then taken into memory, in one step (see dispatch::intake).
+        Some(d) => Ok(d.resend(resend).await?),
+        None => Ok(state.store.resend(&resend).await?.map(|_| ())),
     }
-    Ok(Some(()))
 }

@@ -66,21 +66,21 @@ pub async fn commit(
     for (event, ttl) in events.iter_mut().zip(ttls) {
         event.ttl_s = event.ttl_s.or(ttl);
     }
-    let lease = state
-        .dispatcher
-        .as_ref()
-        .map_or_else(Lease::none, |d| d.lease());
-    let published = state.store.publish(events, &lease).await?;
+    let published = match &state.dispatcher {
+        Some(d) => d.publish(events).await?,
+        None => state.store.publish(events, &Lease::none()).await?,
+    };
     let mut out = Vec::with_capacity(published.len());
     for Published {
         event,
         created,
-        jobs,
         leased,
+        ..
     } in published
     {
+        // One entry per delivery the event fanned out to (memory has taken the jobs).
         let deliveries = if created {
-            jobs.len()
+            leased.len()
         } else {
             count_deliveries(state, app, &event.id).await?
         };
@@ -95,9 +95,6 @@ pub async fn commit(
             deliveries,
             duplicate: !created,
         });
-        if let Some(d) = &state.dispatcher {
-            d.take_published(&lease, jobs, leased);
-        }
     }
     Ok(out)
 }

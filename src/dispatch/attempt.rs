@@ -12,7 +12,7 @@ use super::client::Response;
 use super::{outcome, Dispatcher};
 use crate::domain::{Attempt, DeliveryId, DeliveryStatus, Endpoint, ErrorKind, Event, Trigger};
 use crate::formats::{format_for, request_headers, Outgoing};
-use crate::store::{AttemptOutcome, Job};
+use crate::store::{AttemptOutcome, HeldLease, Job};
 
 /// Counts one delivery as in progress from the moment a worker takes it until its outcome
 /// is committed, on its dispatcher's count, so a graceful shutdown waits for both the
@@ -146,7 +146,8 @@ pub async fn record(dispatcher: &Dispatcher, job: &Job, outcome: &AttemptOutcome
         tries += 1;
         tracing::error!(delivery = %job.delivery_id, tries, error = %e.chain(), "cannot record an attempt; the delivery waits for the store");
         if tries >= RECORD_TRIES && !e.may_pass_later() {
-            tracing::error!(delivery = %job.delivery_id, "gave up recording an attempt; the delivery goes again when its lease ends");
+            tracing::error!(delivery = %job.delivery_id, "gave up recording an attempt; the delivery goes back to the store, to be sent again");
+            dispatcher.give_back(HeldLease::of(job)).await;
             return false;
         }
         tokio::time::sleep(Duration::from_millis(200 * u64::from(tries.min(10)))).await;

@@ -11,6 +11,7 @@ mod attempt;
 mod breaker;
 mod client;
 mod fence;
+mod intake;
 mod lines;
 mod notices;
 mod ordering;

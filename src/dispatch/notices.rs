@@ -11,24 +11,6 @@ use crate::domain::{DeliveryStatus, Endpoint, Event, Labels, Trigger};
 use crate::store::{AttemptOutcome, Job, Lease, Store};
 
 impl Dispatcher {
-    /// Takes into memory the deliveries a publish created leased to this process; what the
-    /// lease did not cover waits in the store, and the poller is woken for it.
-    pub fn take_published(&self, lease: &Lease, jobs: Vec<Job>, leased: Vec<bool>) {
-        let waiting = jobs
-            .iter()
-            .zip(&leased)
-            .any(|(j, l)| lease.wakes(&j.endpoint_id, *l));
-        self.submit(
-            jobs.into_iter()
-                .zip(leased)
-                .filter_map(|(job, leased)| leased.then_some(job))
-                .collect(),
-        );
-        if waiting {
-            self.wake();
-        }
-    }
-
     async fn announce(&self, kind: &str, ep: &Endpoint, data: serde_json::Value) {
         announce(self.inner.store.as_ref(), Some(self), kind, ep, data).await;
     }
@@ -48,16 +30,14 @@ pub async fn announce(
         return;
     };
     let event = Event::internal(ep.app_id.clone(), kind, &data, labels);
-    let lease = dispatcher.map_or_else(Lease::none, Dispatcher::lease);
-    match store.publish(vec![event], &lease).await {
-        Ok(published) => {
+    let published = match dispatcher {
+        Some(d) => d.publish(vec![event]).await,
+        None => store.publish(vec![event], &Lease::none()).await,
+    };
+    match published {
+        Ok(_) => {
             metrics::counter!("herald_operational_events_total", "type" => kind.to_owned())
                 .increment(1);
-            if let Some(d) = dispatcher {
-                for p in published {
-                    d.take_published(&lease, p.jobs, p.leased);
-                }
-            }
         }
         Err(e) => {
             tracing::warn!(endpoint = %ep.id, kind, error = %e.chain(), "cannot publish an operational event")

@@ -4,6 +4,7 @@
 //! tell whether it may go).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 
@@ -13,9 +14,38 @@ use super::{lock, Dispatcher};
 use crate::domain::Trigger;
 use crate::store::{HeldLease, Job};
 
+/// The longest wait between two tries to give a delivery back to a store that refused it.
+const GIVE_BACK_WAIT_MAX: Duration = Duration::from_secs(5);
+
 /// How long a room waits to ask the store again when it could not tell whether an earlier
 /// delivery of the room is still pending.
 const HOLD_ON_ERROR: chrono::Duration = chrono::Duration::seconds(1);
+
+impl Dispatcher {
+    /// Gives a delivery this process holds back to the store, unsent: claimable again by
+    /// any process. A shared store keeps a holder's lease for as long as the holder lives,
+    /// so a give-back the store refused (the database restarting, a full disk) is tried
+    /// again until it is taken, in the background; never assumed to end on its own. A
+    /// lease that changed hands meanwhile is left alone by the store.
+    pub(super) async fn give_back(&self, lease: HeldLease) {
+        let Err(e) = self.inner.store.release(&lease).await else {
+            return;
+        };
+        tracing::warn!(delivery = %lease.id, error = %e.chain(), "cannot hand a delivery back yet; trying again");
+        let d = self.clone();
+        tokio::spawn(async move {
+            let mut wait = Duration::from_millis(200);
+            // A stopping process gives back everything it holds at once.
+            while !d.stopping() {
+                tokio::time::sleep(wait).await;
+                if d.inner.store.release(&lease).await.is_ok() {
+                    return tracing::info!(delivery = %lease.id, "handed a delivery back");
+                }
+                wait = (wait * 2).min(GIVE_BACK_WAIT_MAX);
+            }
+        });
+    }
+}
 
 impl EndpointQueue {
     /// A fresh ordered job whose key has an earlier delivery pending outside memory (after a
@@ -60,9 +90,7 @@ impl EndpointQueue {
             // give back.
             let held = lock(&dispatcher.inner.owned).holds(&lease);
             if held {
-                if let Err(e) = dispatcher.inner.store.release(&lease).await {
-                    tracing::warn!(delivery = %lease.id, error = %e.chain(), "cannot hand a delivery back; its lease ends on its own");
-                }
+                dispatcher.give_back(lease.clone()).await;
             }
             dispatcher.release(&lease);
         }

@@ -16,6 +16,7 @@ mod faults;
 mod fidelity;
 mod formats;
 mod fuzz;
+mod hangups;
 mod harness;
 mod hostile;
 mod hygiene;

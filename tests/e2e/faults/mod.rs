@@ -75,7 +75,7 @@ async fn faults_lose_nothing_and_the_log_never_lies() {
     nodes.heal();
 
     let first = nodes.lend();
-    let (deliveries, rooms) = settled(&first, &app).await;
+    let (deliveries, rooms) = settled(&first, &app, nodes.db()).await;
     nodes.give_back(first);
     let kills = nodes.kills.lock().expect("lock").clone();
     let report = check::check(published, &receivers, &deliveries, &rooms, &kills);
@@ -85,6 +85,32 @@ async fn faults_lose_nothing_and_the_log_never_lies() {
         "seed {seed} (replay: scripts/faults {seconds} {seed}): {report:#?}"
     );
     assert!(report.acknowledged > 0, "nothing was acknowledged");
+}
+
+/// The rows of the room of `stuck` (a delivery) that have not succeeded, and the nodes
+/// table: what holds the room, read past the API.
+fn stuck_room(db: &crate::harness::TestDb, stuck: &Value) -> String {
+    let id = stuck["id"].as_str().unwrap_or_default().replace('\'', "");
+    let row = "d.id || ' seq ' || d.seq || ' ' || d.status || ' owner ' || \
+               coalesce(d.lease_owner, '-') || ' epoch ' || d.lease_epoch || ' due ' || \
+               d.due_at || ' attempts ' || d.attempt_count";
+    let (agg, nodes, nl) = if on_postgres() {
+        (
+            format!("string_agg({row}, chr(10) ORDER BY d.seq)"),
+            "(SELECT string_agg(owner || ' alive until ' || alive_until, ', ') FROM nodes)",
+            "chr(10)",
+        )
+    } else {
+        (format!("group_concat({row}, char(10))"), "''", "char(10)")
+    };
+    let endpoint = "(SELECT coalesce(e.health, '-') || ' paused until ' || \
+                    coalesce(e.paused_until, 0) FROM endpoints e WHERE e.id = s.endpoint_id)";
+    db.scalar(&format!(
+        "SELECT {agg} || {nl} || 'nodes: ' || coalesce({nodes}, '') || {nl} || \
+         'endpoint: ' || max({endpoint}) FROM deliveries d \
+         JOIN deliveries s ON s.id = '{id}' AND d.endpoint_id = s.endpoint_id \
+         AND d.ordering_key IS NOT DISTINCT FROM s.ordering_key WHERE d.status <> 'succeeded'"
+    ))
 }
 
 fn rand_seed() -> u64 {
@@ -117,7 +143,11 @@ async fn setup(node: &Herald, receivers: &[Receiver]) -> String {
 /// Waits until nothing is pending (3 minutes at most), and a little more for outcomes of
 /// requests resumed after a pause; answers every delivery with its attempts, and every
 /// room's events.
-async fn settled(node: &Herald, app: &str) -> (Vec<Value>, HashMap<u64, Vec<Value>>) {
+async fn settled(
+    node: &Herald,
+    app: &str,
+    db: &crate::harness::TestDb,
+) -> (Vec<Value>, HashMap<u64, Vec<Value>>) {
     let deadline = Instant::now() + Duration::from_secs(180);
     let pending = format!("/v1/apps/{app}/deliveries?status=pending&limit=5");
     loop {
@@ -125,10 +155,13 @@ async fn settled(node: &Herald, app: &str) -> (Vec<Value>, HashMap<u64, Vec<Valu
         if page["data"].as_array().is_some_and(Vec::is_empty) {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "still pending after 3 minutes: {page}"
-        );
+        if Instant::now() >= deadline {
+            let stuck = &page["data"][0];
+            panic!(
+                "still pending after 3 minutes: {page}\nits room in the store:\n{}",
+                stuck_room(db, stuck)
+            );
+        }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;

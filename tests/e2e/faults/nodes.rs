@@ -90,6 +90,11 @@ impl Nodes {
         taken.expect("node 0 is up while no fault runs")
     }
 
+    /// The database the nodes share, to read past the API when a run does not settle.
+    pub fn db(&self) -> &crate::harness::TestDb {
+        &self.dir.1
+    }
+
     pub fn give_back(&self, node: Herald) {
         *self.slots[0].lock().expect("lock") = Some(node);
     }
