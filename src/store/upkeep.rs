@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{AttemptId, DeliveryId, EventId};
+use crate::domain::{AttemptId, EventId};
 
 /// One batch of purging: events minted before `events_before` go, with their deliveries and
 /// attempts, and the response bodies of attempts made before `bodies_before` are blanked.
@@ -20,10 +20,6 @@ pub struct Purge {
     pub events_after: Option<EventId>,
     pub bodies_before: AttemptId,
     pub bodies_after: Option<AttemptId>,
-    /// The same cut-off as a time, for a store that keeps first attempts in their
-    /// delivery's row; those scans go on after `firsts_after`.
-    pub bodies_at: DateTime<Utc>,
-    pub firsts_after: Option<DeliveryId>,
     /// Most events, and most attempt bodies, one batch touches.
     pub batch: u32,
 }
@@ -37,25 +33,18 @@ impl Purge {
             events_after: None,
             bodies_before: AttemptId::floor(now - bodies),
             bodies_after: None,
-            bodies_at: now - bodies,
-            firsts_after: None,
             batch: 500,
         }
     }
 
     /// The next batch, after what `done` reached; `None` when the pass is over.
     pub fn next(mut self, done: &Purged) -> Option<Self> {
-        let more = done.events_scanned >= self.batch
-            || done.bodies_scanned >= self.batch
-            || done.firsts_scanned >= self.batch;
+        let more = done.events_scanned >= self.batch || done.bodies_scanned >= self.batch;
         if done.events_scanned >= self.batch {
             self.events_after = done.events_cursor.clone();
         }
         if done.bodies_scanned >= self.batch {
             self.bodies_after = done.bodies_cursor.clone();
-        }
-        if done.firsts_scanned >= self.batch {
-            self.firsts_after = done.firsts_cursor.clone();
         }
         more.then_some(self)
     }
@@ -74,9 +63,6 @@ pub struct Purged {
     /// Attempts with a body looked at, and the last one.
     pub bodies_scanned: u32,
     pub bodies_cursor: Option<AttemptId>,
-    /// Deliveries with a first attempt's body in their row looked at, and the last one.
-    pub firsts_scanned: u32,
-    pub firsts_cursor: Option<DeliveryId>,
 }
 
 #[cfg(test)]

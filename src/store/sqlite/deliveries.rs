@@ -1,7 +1,6 @@
 //! The delivery log, manual resends, recoveries and the dispatcher's write-backs.
 
 use chrono::Utc;
-use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::rows::{self, ATTEMPT_COLS, DELIVERY_COLS};
@@ -34,11 +33,7 @@ pub fn get(
     else {
         return Ok(None);
     };
-    // The first attempt kept in the delivery's row (see migration 0014), then the others.
-    let sql = format!(
-        "SELECT {FIRST_ATTEMPT_COLS} FROM deliveries WHERE id = ?1 AND a1_id IS NOT NULL \
-         UNION ALL SELECT {ATTEMPT_COLS} FROM attempts WHERE delivery_id = ?1 ORDER BY 2, 3"
-    );
+    let sql = format!("SELECT {ATTEMPT_COLS} FROM attempts WHERE delivery_id = ?1 ORDER BY number");
     let attempts = c
         .prepare_cached(&sql)?
         .query_map([id.as_str()], rows::attempt)?
@@ -107,6 +102,12 @@ pub fn record(
     outcomes: &[AttemptOutcome],
     owner: &str,
 ) -> StoreResult<Vec<DeliveryId>> {
+    let mut update = c.prepare_cached(
+        "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, \
+         due_at = max(coalesce(?4, 0), coalesce(?6, 0)), lease_owner = ?7, \
+         trigger = 'scheduled', updated_at = ?5 \
+         WHERE id = ?1 AND lease_epoch = ?8 AND status = 'pending'",
+    )?;
     let mut stale = Vec::new();
     for o in outcomes {
         let number = match &o.attempt {
@@ -117,33 +118,20 @@ pub fn record(
                 |r| r.get(0),
             )?,
         };
-        let outcome: [Value; 8] = [
-            o.delivery_id.as_str().to_owned().into(),
-            o.status.as_str().to_owned().into(),
-            i64::from(number).into(),
-            o.next_attempt_at.map(to_ms).into(),
-            to_ms(Utc::now()).into(),
-            o.lease_until.map(to_ms).into(),
-            o.lease_until.map(|_| owner.to_owned()).into(),
-            o.lease_epoch.into(),
-        ];
-        // A first attempt rides in the update of its delivery; if the update does not apply
-        // (a lapsed lease), the attempt is logged as a row of its own.
-        let first = o.attempt.as_ref().filter(|a| a.number == 1);
-        let applied = match first {
-            Some(a) => c
-                .prepare_cached(&format!("{OUTCOME}{INLINE} {OUTCOME_WHERE}"))?
-                .execute(params_from_iter(
-                    outcome.into_iter().chain(attempt_cells(a)),
-                ))?,
-            None => c
-                .prepare_cached(&format!("{OUTCOME} {OUTCOME_WHERE}"))?
-                .execute(params_from_iter(outcome))?,
-        } > 0;
+        let applied = update.execute(params![
+            o.delivery_id.as_str(),
+            o.status.as_str(),
+            number,
+            o.next_attempt_at.map(to_ms),
+            to_ms(Utc::now()),
+            o.lease_until.map(to_ms),
+            o.lease_until.map(|_| owner),
+            o.lease_epoch,
+        ])? > 0;
         if !applied {
             stale.push(o.delivery_id.clone());
         }
-        if let Some(a) = o.attempt.as_ref().filter(|_| !applied || first.is_none()) {
+        if let Some(a) = &o.attempt {
             insert_attempt(c, &o.delivery_id, a, !applied)?;
         }
         if let Some((ep_id, reason)) = &o.disable_endpoint {
@@ -156,46 +144,24 @@ pub fn record(
     Ok(stale)
 }
 
-/// An outcome's update of its delivery (?1 to ?8), and the columns of a first attempt kept
-/// with it (?9 to ?16, in the order of [`attempt_cells`]).
-const OUTCOME: &str =
-    "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, \
-     due_at = max(coalesce(?4, 0), coalesce(?6, 0)), lease_owner = ?7, \
-     trigger = 'scheduled', updated_at = ?5";
-const INLINE: &str = ", a1_id = ?9, a1_started_at = ?10, a1_duration_ms = ?11, \
-     a1_status_code = ?12, a1_error_kind = ?13, a1_response_body = ?14, \
-     a1_request_headers = ?15, a1_trigger = ?16";
-const OUTCOME_WHERE: &str = "WHERE id = ?1 AND lease_epoch = ?8 AND status = 'pending'";
-/// The first attempt kept in a delivery's row, as [`ATTEMPT_COLS`] reads an attempt.
-const FIRST_ATTEMPT_COLS: &str = "a1_id, 1, a1_started_at, a1_duration_ms, a1_status_code, \
-     a1_error_kind, a1_response_body, a1_request_headers, a1_trigger, 0";
-
-/// An attempt's cells, from its id to its trigger.
-fn attempt_cells(a: &Attempt) -> [Value; 8] {
-    [
-        a.id.as_str().to_owned().into(),
-        to_ms(a.started_at).into(),
-        (a.duration_ms as i64).into(),
-        a.status_code.map(i64::from).into(),
-        a.error_kind.map(|k| k.as_str().to_owned()).into(),
-        a.response_body.clone().into(),
-        a.request_headers.to_string().into(),
-        a.trigger.as_str().to_owned().into(),
-    ]
-}
-
 fn insert_attempt(c: &Connection, id: &DeliveryId, a: &Attempt, lapsed: bool) -> StoreResult<()> {
-    let head: [Value; 3] = [
-        id.as_str().to_owned().into(),
-        i64::from(a.number).into(),
-        lapsed.into(),
-    ];
-    c.prepare_cached(
-        "INSERT INTO attempts (delivery_id, number, lapsed_lease, id, started_at, duration_ms, \
-         status_code, error_kind, response_body, request_headers, trigger) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params_from_iter(head.into_iter().chain(attempt_cells(a))))?;
+    c.prepare_cached(&format!(
+        "INSERT INTO attempts (delivery_id, {ATTEMPT_COLS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    ))?
+    .execute(params![
+        id.as_str(),
+        a.id.as_str(),
+        a.number,
+        to_ms(a.started_at),
+        a.duration_ms as i64,
+        a.status_code,
+        a.error_kind.map(|k| k.as_str()),
+        a.response_body,
+        a.request_headers.to_string(),
+        a.trigger.as_str(),
+        lapsed,
+    ])?;
     Ok(())
 }
 

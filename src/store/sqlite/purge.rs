@@ -6,8 +6,8 @@
 
 use rusqlite::{params, Connection};
 
-use crate::domain::{AttemptId, DeliveryId, EventId};
-use crate::store::{to_ms, Purge, Purged, StoreResult};
+use crate::domain::{AttemptId, EventId};
+use crate::store::{Purge, Purged, StoreResult};
 
 /// Most free pages given back to the file system after one batch.
 const VACUUM_PAGES: u32 = 4096;
@@ -16,7 +16,6 @@ pub fn purge(c: &Connection, p: &Purge) -> StoreResult<Purged> {
     let mut out = Purged::default();
     purge_events(c, p, &mut out)?;
     blank_bodies(c, p, &mut out)?;
-    blank_first_bodies(c, p, &mut out)?;
     if out.events + out.bodies > 0 {
         c.execute_batch(&format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"))?;
     }
@@ -46,18 +45,12 @@ fn purge_events(c: &Connection, p: &Purge, out: &mut Purged) -> StoreResult<()> 
          (SELECT e.app_id, l.key, l.value, e.id FROM events e, json_each(e.labels) l \
           WHERE e.id = ?1)",
     )?;
-    // A delivery's first attempt goes with its row (see migration 0014).
-    let mut deliveries =
-        c.prepare_cached("DELETE FROM deliveries WHERE event_id = ?1 RETURNING a1_id IS NOT NULL")?;
+    let mut deliveries = c.prepare_cached("DELETE FROM deliveries WHERE event_id = ?1")?;
     let mut events = c.prepare_cached("DELETE FROM events WHERE id = ?1")?;
     for (id, _) in old.iter().filter(|(_, pending)| !pending) {
         out.attempts += attempts.execute([id])? as u64;
         labels.execute([id])?;
-        let firsts: Vec<bool> = deliveries
-            .query_map([id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        out.deliveries += firsts.len() as u64;
-        out.attempts += firsts.iter().filter(|f| **f).count() as u64;
+        out.deliveries += deliveries.execute([id])? as u64;
         out.events += events.execute([id])? as u64;
     }
     Ok(())
@@ -77,32 +70,6 @@ fn blank_bodies(c: &Connection, p: &Purge, out: &mut Purged) -> StoreResult<()> 
     out.bodies_scanned = ids.len() as u32;
     out.bodies_cursor = ids.last().map(|id| AttemptId::from_trusted(id.clone()));
     let mut blank = c.prepare_cached("UPDATE attempts SET response_body = '' WHERE id = ?1")?;
-    for id in &ids {
-        out.bodies += blank.execute([id])? as u64;
-    }
-    Ok(())
-}
-
-/// The bodies of first attempts kept in their delivery's row: a delivery is created before
-/// its first attempt starts, so the deliveries minted before the cut-off hold every such
-/// attempt made before it, and each is held against the cut-off itself.
-fn blank_first_bodies(c: &Connection, p: &Purge, out: &mut Purged) -> StoreResult<()> {
-    let after = p.firsts_after.as_ref().map_or("", |id| id.as_str());
-    let before = DeliveryId::floor(p.bodies_at);
-    let ids: Vec<String> = c
-        .prepare_cached(
-            "SELECT id FROM deliveries WHERE id > ?1 AND id < ?2 AND a1_started_at < ?3 \
-             AND a1_response_body <> '' ORDER BY id LIMIT ?4",
-        )?
-        .query_map(
-            params![after, before.as_str(), to_ms(p.bodies_at), p.batch],
-            |r| r.get(0),
-        )?
-        .collect::<Result<_, _>>()?;
-    out.firsts_scanned = ids.len() as u32;
-    out.firsts_cursor = ids.last().map(|id| DeliveryId::from_trusted(id.clone()));
-    let mut blank =
-        c.prepare_cached("UPDATE deliveries SET a1_response_body = '' WHERE id = ?1")?;
     for id in &ids {
         out.bodies += blank.execute([id])? as u64;
     }
