@@ -14,8 +14,21 @@ use tokio::sync::watch;
 
 use crate::store::{Purge, Purged, Store};
 
-/// Pause between two batches of a pass.
-const BETWEEN_BATCHES: Duration = Duration::from_millis(20);
+/// Pause between two batches of a pass that keeps up.
+const BETWEEN_BATCHES: Duration = Duration::from_millis(10);
+
+/// The pause after a batch that took `took`, in a pass running for `running` of a period
+/// `every`: a pass that keeps up leaves the writer to publishes most of the time; one still
+/// running when the next was due (more arrives than it removes) pauses only as long as its
+/// batches take, so that it catches up at half the writer's time rather than falling
+/// behind for good.
+fn pause(took: Duration, running: Duration, every: Duration) -> Duration {
+    if running > every {
+        took.min(BETWEEN_BATCHES)
+    } else {
+        BETWEEN_BATCHES
+    }
+}
 
 /// How long things are kept; `None` keeps them forever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,25 +67,29 @@ pub async fn run(store: Arc<dyn Store>, retention: Retention, mut shutdown: watc
             _ = shutdown.changed() => return,
         }
         let mut batch = Some(retention.pass());
+        let pass = std::time::Instant::now();
         while let Some(purge) = batch.take() {
             if *shutdown.borrow() {
                 return;
             }
-            match store.purge(&purge).await {
+            let started = std::time::Instant::now();
+            let result = store.purge(&purge).await;
+            let took = started.elapsed();
+            match result {
                 Ok(done) => {
-                    count(&done);
+                    count(&done, took);
                     batch = purge.next(&done);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e.chain(), "retention purge failed; retrying at the next pass");
                 }
             }
-            tokio::time::sleep(BETWEEN_BATCHES).await;
+            tokio::time::sleep(pause(took, pass.elapsed(), every)).await;
         }
     }
 }
 
-fn count(done: &Purged) {
+fn count(done: &Purged, took: Duration) {
     for (what, n) in [
         ("events", done.events),
         ("deliveries", done.deliveries),
@@ -84,13 +101,27 @@ fn count(done: &Purged) {
         }
     }
     if done.events > 0 {
-        tracing::debug!(events = done.events, deliveries = done.deliveries, "purged");
+        tracing::debug!(
+            events = done.events,
+            deliveries = done.deliveries,
+            took_ms = took.as_secs_f64() * 1e3,
+            "purged"
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pass_that_falls_behind_pauses_only_as_long_as_its_batches_take() {
+        let ms = Duration::from_millis;
+        let every = Duration::from_secs(6);
+        assert_eq!(pause(ms(3), ms(500), every), BETWEEN_BATCHES);
+        assert_eq!(pause(ms(3), ms(7_000), every), ms(3));
+        assert_eq!(pause(ms(40), ms(7_000), every), BETWEEN_BATCHES);
+    }
 
     #[test]
     fn passes_run_at_a_tenth_of_the_shortest_period_within_bounds() {

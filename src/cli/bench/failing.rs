@@ -106,7 +106,7 @@ impl Fresh {
         std::fs::create_dir_all(&dir)?;
         let db = format!("sqlite://{}/herald.db", dir.display());
         let token = crate::api::auth::new_token("hadm_");
-        let nodes = Nodes::start(1, &db, &token, &dir)?;
+        let nodes = Nodes::start(1, &db, &token, &dir, "30d")?;
         Ok(Self { nodes, token })
     }
 

@@ -12,8 +12,8 @@
 //!   that hang, `--isolation-events` events each (see `isolation`);
 //! - failing (only when named): 500 healthy endpoints alone, then beside 500 that fail,
 //!   `--failing-events` events each (see `failing`);
-//! - soak (only when named): W2's rate for `--duration` seconds with `--retention`, sampling
-//!   the SQLite file's size (see `soak`);
+//! - soak (only when named): W2's rate for `--duration` seconds with `--retention`, in four
+//!   segments with their own latency, sampling the SQLite file's size (see `soak`);
 //! - queries (only when named): the support lists at `--query-events` events (see `queries`);
 //! - drain (only when named): a restart with `--drain-events` deliveries pending (see `drain`);
 //! - backlog (only when named): memory and publish rate with `--backlog-events` pending;
@@ -107,8 +107,8 @@ pub struct BenchArgs {
     /// Queries: events in the log when the lists are timed.
     #[arg(long, default_value_t = 1_000_000)]
     pub query_events: u64,
-    /// Retention of events and response bodies of the in-process Herald (soak: short, so
-    /// that the purge runs while it is measured).
+    /// Retention of events and response bodies of the Herald the bench starts (soak: short,
+    /// so that the purge runs while it is measured).
     #[arg(long, default_value = "30d")]
     pub retention: String,
 }
@@ -182,7 +182,7 @@ async fn start_herald(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result
             }
             crate::store::migrate(&db).await?;
             let token = crate::api::auth::new_token("hadm_");
-            let started = nodes::Nodes::start(n, &db, &token, dir)?;
+            let started = nodes::Nodes::start(n, &db, &token, dir, &args.retention)?;
             let bases = started.urls.clone();
             nodes = Some(started);
             (bases, token, None)

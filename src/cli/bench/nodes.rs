@@ -18,12 +18,14 @@ pub struct Nodes {
 }
 
 impl Nodes {
-    /// Starts `count` nodes on `database` and waits until each one listens.
+    /// Starts `count` nodes on `database`, keeping events and bodies for `retention`, and
+    /// waits until each one listens.
     pub fn start(
         count: usize,
         database: &str,
         token: &str,
         dir: &std::path::Path,
+        retention: &str,
     ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating the herald binary")?;
         let mut nodes = Nodes {
@@ -37,6 +39,8 @@ impl Nodes {
                 .env("HERALD_ALLOW_DESTINATIONS", "127.0.0.0/8")
                 .env("HERALD_CONFIG", dir.join("absent.toml"))
                 .env("HERALD_LOG", "warn")
+                .env("HERALD_RETENTION_EVENTS", retention)
+                .env("HERALD_RETENTION_ATTEMPT_BODIES", retention)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
                 .spawn()

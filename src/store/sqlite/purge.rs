@@ -10,16 +10,30 @@ use crate::domain::{AttemptId, EventId};
 use crate::store::{Purge, Purged, StoreResult};
 
 /// Most free pages given back to the file system after one batch.
-const VACUUM_PAGES: u32 = 4096;
+const VACUUM_PAGES: u32 = 256;
+
+/// Free pages are given back only while more than this share (1/n) of the file is free.
+/// Under retention at a steady rate the pages one batch frees are the ones the next
+/// minutes' rows fill, and giving them back would move the newest pages, those at the end
+/// of the file, into the holes for nothing: a vacuum step dirties every page it moves and
+/// their parents. The file shrinks when the data has shrunk for good.
+const FREE_SHARE: i64 = 4;
 
 pub fn purge(c: &Connection, p: &Purge) -> StoreResult<Purged> {
     let mut out = Purged::default();
     purge_events(c, p, &mut out)?;
     blank_bodies(c, p, &mut out)?;
-    if out.events + out.bodies > 0 {
+    if out.events + out.bodies > 0 && mostly_free(c)? {
         c.execute_batch(&format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"))?;
     }
     Ok(out)
+}
+
+/// Whether more than [`FREE_SHARE`] of the file's pages are free (two reads of the header).
+fn mostly_free(c: &Connection) -> StoreResult<bool> {
+    let free: i64 = c.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    Ok(free * FREE_SHARE > pages)
 }
 
 fn purge_events(c: &Connection, p: &Purge, out: &mut Purged) -> StoreResult<()> {
