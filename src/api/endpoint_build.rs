@@ -59,12 +59,21 @@ pub async fn new_endpoint(
         ep.secret = secret;
     }
     input.apply_settings(&mut ep, &mut errors);
+    check_data_only(&ep, &mut errors);
     reverify(&mut ep, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
     check_known(state, app, "events", &named).await?;
     Ok(ep)
+}
+
+/// Only the `standard` format's body is an envelope that `data` can be sent without.
+fn check_data_only(ep: &Endpoint, errors: &mut Vec<FieldError>) {
+    if ep.data_only && ep.format != FormatKind::Standard {
+        let why = "applies to standard endpoints only";
+        errors.push(FieldError::new("data_only", why));
+    }
 }
 
 /// A new URL or verification mode, which starts verification over.
@@ -169,6 +178,7 @@ fn fresh(app: &App, format: FormatKind, defaults: Defaults) -> Endpoint {
         api_key: matches!(format, FormatKind::Livekit | FormatKind::Plugnmeet)
             .then(|| super::auth::new_token("API")[..15].to_owned()),
         include_members: false,
+        data_only: false,
         content_type: None,
         expires_at: None,
         enabled: true,
@@ -235,6 +245,7 @@ pub async fn patched(
         }
     }
     input.apply_settings(&mut ep, &mut errors);
+    check_data_only(&ep, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }

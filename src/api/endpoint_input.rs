@@ -85,6 +85,8 @@ pub struct EndpointInput {
     pub api_key: Option<String>,
     /// `sendbird`: add the room's members (event `metadata.members`) to the body.
     pub include_members: Option<bool>,
+    /// `standard`: send `data` alone as the body, without the envelope (as Svix does).
+    pub data_only: Option<bool>,
     /// `plugnmeet`: the Content-Type to send (default `application/webhook+json`).
     pub content_type: Option<String>,
     /// RFC 3339; after it the endpoint receives nothing.
@@ -110,10 +112,8 @@ pub fn parse_format(raw: &str) -> Result<FormatKind, ApiError> {
 }
 
 fn at_most(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
-    match value.len() > max {
-        true => Err(FieldError::new(field, format!("at most {max} characters"))),
-        false => Ok(()),
-    }
+    let too_long = || FieldError::new(field, format!("at most {max} characters"));
+    (value.len() <= max).then_some(()).ok_or_else(too_long)
 }
 
 fn range(field: &str, value: i64, min: i64, max: i64) -> Result<u32, FieldError> {
@@ -233,6 +233,9 @@ impl EndpointInput {
         }
         if let Some(b) = self.include_members {
             ep.include_members = b;
+        }
+        if let Some(b) = self.data_only {
+            ep.data_only = b;
         }
         if let Some(ct) = self.content_type.take() {
             let ok = ct.len() <= 200 && HeaderValue::from_str(&ct).is_ok() && ct.contains('/');

@@ -125,7 +125,7 @@ async fn family_of(state: &AppState, app: &App, name: &EventTypeName) -> ApiResu
     if let Some(t) = builtin_types(app.preset).find(|t| t.name == name.as_str()) {
         return Ok(t.family.to_owned());
     }
-    let custom = state.store.list_event_types(&app.id).await?;
+    let custom = super::event_types::custom_types(state, &app.id).await?;
     Ok(custom
         .into_iter()
         .find(|c| c.name == *name)

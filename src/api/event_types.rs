@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use chrono::DateTime;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -12,7 +13,7 @@ use super::error::{ApiError, ApiResult, Problem};
 use super::json::JsonBody;
 use super::AppState;
 use crate::catalog::{builtin_types, close_matches, default_ttl_s, EventType, EventTypeDef};
-use crate::domain::{App, EventTypeName, FieldError};
+use crate::domain::{App, AppId, EventTypeName, FieldError};
 use crate::store::CustomEventType;
 
 #[derive(Deserialize, ToSchema)]
@@ -43,7 +44,7 @@ pub async fn list(State(state): State<AppState>, scoped: Scoped) -> ApiResult<Js
     let mut data: Vec<EventType> = builtin_types(scoped.app.preset)
         .map(EventType::from)
         .collect();
-    for custom in state.store.list_event_types(&scoped.app.id).await? {
+    for custom in custom_types(&state, &scoped.app.id).await? {
         data.push(EventType {
             name: custom.name.as_str().to_owned(),
             family: custom.family,
@@ -67,9 +68,11 @@ pub async fn create(
     JsonBody(req): JsonBody<CreateEventType>,
 ) -> ApiResult<(StatusCode, Json<EventType>)> {
     let name = EventTypeName::parse("name", &req.name)?;
+    let registered = custom_types(&state, &scoped.app.id).await?;
     if name.as_str() == "*"
         || name.is_operational()
         || builtin_types(scoped.app.preset).any(|t| t.name == name.as_str())
+        || registered.iter().any(|t| t.name == name)
     {
         return Err(ApiError::Conflict(format!(
             "event type '{}' is already in the catalog",
@@ -102,8 +105,27 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(shown)))
 }
 
+/// The key the environment's catalog is stored under: types every app sees beside its
+/// preset's and its own (Svix's event types, which belong to no application). No app has
+/// this id, as ids are minted from the clock.
+pub fn environment() -> AppId {
+    AppId::floor(DateTime::UNIX_EPOCH)
+}
+
+/// The custom types `app` sees: its own, then the environment's not shadowed by them.
+pub async fn custom_types(state: &AppState, app: &AppId) -> ApiResult<Vec<CustomEventType>> {
+    let mut types = state.store.list_event_types(app).await?;
+    let shared = state.store.list_event_types(&environment()).await?;
+    for t in shared {
+        if !types.iter().any(|own| own.name == t.name) {
+            types.push(t);
+        }
+    }
+    Ok(types)
+}
+
 /// `room.created` -> `room`, `room:create` -> `room`, `participant_joined` -> `participant`.
-fn default_family(name: &str) -> String {
+pub fn default_family(name: &str) -> String {
     name.split(['.', ':', '_'])
         .next()
         .unwrap_or(name)
@@ -145,7 +167,7 @@ pub async fn known_types(
     let builtin = |name: &EventTypeName| preset.iter().find(|t| t.name == name.as_str()).copied();
     let custom = match wanted.iter().all(|(_, name)| builtin(name).is_some()) {
         true => Vec::new(),
-        false => state.store.list_event_types(&app.id).await?,
+        false => custom_types(state, &app.id).await?,
     };
     let mut ttls = Vec::with_capacity(wanted.len());
     let mut errors = Vec::new();

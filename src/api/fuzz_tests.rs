@@ -58,6 +58,7 @@ const ENDPOINT: &[&str] = &[
     "metadata",
     "api_key",
     "include_members",
+    "data_only",
     "content_type",
     "expires_at",
 ];

@@ -35,6 +35,7 @@ pub mod provision;
 pub mod rate;
 pub mod rooms;
 pub mod serve;
+pub mod svix;
 mod trace;
 
 use std::sync::Arc;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(ops::method_not_allowed);
     let routes = if state.settings.role.serves_api() {
         ops.nest("/v1", v1(&state.settings))
+            .nest("/api/v1", svix::routes(&state.settings))
             .route("/openapi.json", get(openapi::serve))
             .merge(crate::ui::routes())
     } else {

@@ -181,6 +181,9 @@ pub struct Endpoint {
     pub api_key: Option<String>,
     /// `sendbird`: add the room's member list, when the publisher supplied it.
     pub include_members: bool,
+    /// `standard`: the body is `data` alone, without the `{type, timestamp, data}` envelope
+    /// (what Svix sends, and what endpoints made through its API get).
+    pub data_only: bool,
     /// `plugnmeet`: the Content-Type to send.
     pub content_type: Option<String>,
     /// After this time the endpoint receives nothing (a per-room endpoint ends with its room).

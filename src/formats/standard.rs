@@ -87,6 +87,11 @@ pub fn headers(
 
 impl Format for Standard {
     fn render(&self, out: &Outgoing<'_>) -> Result<Rendered, RenderError> {
+        if out.endpoint.data_only {
+            let body = out.event.data.as_str().as_bytes().to_vec();
+            let headers = headers(out.endpoint, out.delivery_id.as_str(), out.now, &body)?;
+            return Ok(Rendered { body, headers });
+        }
         let body = Body {
             event_type: out.event.event_type.as_str(),
             timestamp: out

@@ -39,6 +39,8 @@ pub struct EndpointDoc {
     pub api_key: Option<String>,
     #[serde(default)]
     pub include_members: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub data_only: bool,
     #[serde(default)]
     pub content_type: Option<String>,
     #[serde(default)]
@@ -73,6 +75,7 @@ impl EndpointDoc {
             ordering: ep.ordering,
             api_key: ep.api_key.clone(),
             include_members: ep.include_members,
+            data_only: ep.data_only,
             content_type: ep.content_type.clone(),
             expires_at: ep.expires_at,
             disabled_reason: ep.disabled_reason.clone(),
@@ -126,6 +129,7 @@ impl EndpointDoc {
             ordering: self.ordering,
             api_key: self.api_key,
             include_members: self.include_members,
+            data_only: self.data_only,
             content_type: self.content_type,
             expires_at: self.expires_at,
             enabled,

@@ -22,7 +22,7 @@ pub async fn catalog(state: &AppState, app: &App) -> Vec<String> {
     let mut names: Vec<String> = builtin_types(app.preset)
         .map(|t| t.name.to_owned())
         .collect();
-    if let Ok(custom) = state.store.list_event_types(&app.id).await {
+    if let Ok(custom) = crate::api::event_types::custom_types(state, &app.id).await {
         names.extend(custom.into_iter().map(|c| c.name.as_str().to_owned()));
     }
     names

@@ -48,6 +48,7 @@ mod store_log;
 mod store_queue;
 mod store_rows;
 mod store_upgrade;
+mod svix_api;
 mod telemetry;
 mod upgrade;
 mod validation;
