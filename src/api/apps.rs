@@ -27,6 +27,8 @@ pub struct CreateApp {
     /// `{"livekit": {"api_key", "api_secret"}}`: accept a LiveKit or plugNmeet server's
     /// webhooks on `POST /v1/apps/{app}/ingest/livekit`. `{}` removes it.
     pub ingest: Option<IngestInput>,
+    /// Refuse a publish whose `data` breaks its type's schema (default `true`).
+    pub enforce_schemas: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -38,6 +40,8 @@ pub struct UpdateApp {
     /// `{"livekit": {"api_key", "api_secret"}}`: accept a LiveKit or plugNmeet server's
     /// webhooks on `POST /v1/apps/{app}/ingest/livekit`. `{}` removes it.
     pub ingest: Option<IngestInput>,
+    /// Refuse a publish whose `data` breaks its type's schema.
+    pub enforce_schemas: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -133,6 +137,7 @@ pub async fn new_app(state: &AppState, req: CreateApp) -> ApiResult<App> {
             .map(check_ingest)
             .transpose()?
             .unwrap_or_default(),
+        enforce_schemas: req.enforce_schemas.unwrap_or(true),
         created_at: now,
         updated_at: now,
     };
@@ -177,6 +182,9 @@ pub async fn update(
     }
     if let Some(ingest) = req.ingest {
         app.ingest = check_ingest(ingest)?;
+    }
+    if let Some(enforce) = req.enforce_schemas {
+        app.enforce_schemas = enforce;
     }
     if req.metadata.is_some() {
         app.metadata = check_metadata("metadata", req.metadata)?;

@@ -14,7 +14,7 @@ use super::error::{ApiError, ApiResult, Problem};
 use super::event_types::check_known;
 use super::json::{parse_json, RawBody};
 use super::AppState;
-use crate::catalog::{builtin_types, examples};
+use crate::catalog::{builtin_types, examples, payload, standard, EventType};
 use crate::domain::endpoint::{EndpointKind, Subscription};
 use crate::domain::{App, Attempt, Endpoint, EndpointId, Event, EventTypeName, Labels};
 
@@ -78,8 +78,8 @@ pub async fn send_test(
         ApiError::Conflict("this node runs the API only and sends nothing".to_owned())
     })?;
     let name = type_to_send(state, app, ep, wanted).await?;
-    let family = family_of(state, app, &name).await?;
-    let (data, labels) = examples::example(name.as_str(), &family);
+    let (data, family) = example_of(state, app, &name).await?;
+    let (data, labels) = examples::example(data, &family);
     let labels = Labels::parse("labels", labels)?;
     let event = Event::internal(app.id.clone(), name.as_str(), &data, labels);
     let attempt = dispatcher
@@ -121,14 +121,24 @@ async fn type_to_send(
     }
 }
 
-async fn family_of(state: &AppState, app: &App, name: &EventTypeName) -> ApiResult<String> {
+/// The example data of a type and its family: a built-in type's documented payload, a custom
+/// type's schema example, else the standard shape of its family.
+async fn example_of(
+    state: &AppState,
+    app: &App,
+    name: &EventTypeName,
+) -> ApiResult<(serde_json::Value, String)> {
     if let Some(t) = builtin_types(app.preset).find(|t| t.name == name.as_str()) {
-        return Ok(t.family.to_owned());
+        return Ok((payload(app.preset, t), t.family.to_owned()));
     }
     let custom = super::event_types::custom_types(state, &app.id).await?;
-    Ok(custom
-        .into_iter()
-        .find(|c| c.name == *name)
-        .map(|c| c.family)
-        .unwrap_or_default())
+    let Some(found) = custom.into_iter().find(|c| c.name == *name) else {
+        return Ok((standard::shape(name.as_str(), ""), String::new()));
+    };
+    let family = found.family.clone();
+    let shown = EventType::custom(found);
+    let data = shown
+        .example
+        .unwrap_or_else(|| standard::shape(name.as_str(), &family));
+    Ok((data, family))
 }

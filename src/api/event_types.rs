@@ -1,10 +1,13 @@
 //! `/v1/apps/{app}/event-types`: the app's catalog (its preset's types plus custom ones), and
 //! the check every publish and subscription goes through.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::DateTime;
+use jsonschema::Validator;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -12,7 +15,9 @@ use super::auth::Scoped;
 use super::error::{ApiError, ApiResult, Problem};
 use super::json::JsonBody;
 use super::AppState;
-use crate::catalog::{builtin_types, close_matches, default_ttl_s, EventType, EventTypeDef};
+use crate::catalog::{
+    builtin_types, close_matches, default_ttl_s, schemas, EventType, EventTypeDef,
+};
 use crate::domain::{App, AppId, EventTypeName, FieldError};
 use crate::store::CustomEventType;
 
@@ -41,19 +46,12 @@ pub struct Catalog {
 #[utoipa::path(get, path = "/v1/apps/{app}/event-types", tag = "event-types", params(("app" = String, Path)),
     responses((status = 200, body = Catalog)), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, scoped: Scoped) -> ApiResult<Json<Catalog>> {
-    let mut data: Vec<EventType> = builtin_types(scoped.app.preset)
-        .map(EventType::from)
+    let preset = scoped.app.preset;
+    let mut data: Vec<EventType> = builtin_types(preset)
+        .map(|def| EventType::builtin(preset, def))
         .collect();
-    for custom in custom_types(&state, &scoped.app.id).await? {
-        data.push(EventType {
-            name: custom.name.as_str().to_owned(),
-            family: custom.family,
-            description: custom.description,
-            source: "custom",
-            schema: custom.schema,
-            ttl_s: custom.ttl_s,
-        });
-    }
+    let custom = custom_types(&state, &scoped.app.id).await?;
+    data.extend(custom.into_iter().map(EventType::custom));
     Ok(Json(Catalog { data }))
 }
 
@@ -80,9 +78,7 @@ pub async fn create(
         )));
     }
     if let Some(schema) = &req.schema {
-        if !schema.is_object() {
-            return Err(ApiError::field("schema", "must be a JSON Schema object"));
-        }
+        check_schema("schema", schema)?;
     }
     let ttl_s = req.ttl_s.map(ttl("ttl_s")).transpose()?;
     let family = req.family.unwrap_or_else(|| default_family(name.as_str()));
@@ -94,15 +90,17 @@ pub async fn create(
         ttl_s,
     };
     state.store.create_event_type(&scoped.app.id, &def).await?;
-    let shown = EventType {
-        name: def.name.as_str().to_owned(),
-        family: def.family,
-        description: def.description,
-        source: "custom",
-        schema: def.schema,
-        ttl_s: def.ttl_s,
-    };
-    Ok((StatusCode::CREATED, Json(shown)))
+    Ok((StatusCode::CREATED, Json(EventType::custom(def))))
+}
+
+/// Refuses a registered schema that is not one, so that no publish meets it first.
+pub fn check_schema(field: &str, schema: &serde_json::Value) -> ApiResult<()> {
+    if !schema.is_object() {
+        return Err(ApiError::field(field, "must be a JSON Schema object"));
+    }
+    schemas::compile(schema)
+        .map(|_| ())
+        .map_err(|why| ApiError::field(field, format!("is not a valid JSON Schema: {why}")))
 }
 
 /// The key the environment's catalog is stored under: types every app sees beside its
@@ -155,56 +153,71 @@ pub async fn check_known(
     known_types(state, app, field, wanted).await.map(|_| ())
 }
 
-/// Refuses types outside the app's catalog, and answers each wanted type's time to live
+/// The error for a type outside the catalog, with the closest of its `names` as hints.
+fn unknown<'a>(at: &str, name: &EventTypeName, names: impl Iterator<Item = &'a str>) -> FieldError {
+    let suggestions = close_matches(name.as_str(), names);
+    let hint = if suggestions.is_empty() {
+        "register it with POST /v1/apps/{app}/event-types".to_owned()
+    } else {
+        format!("did you mean {}?", suggestions.join(", "))
+    };
+    let message = format!(
+        "unknown event type '{}' in this app's catalog; {hint}",
+        name.as_str()
+    );
+    FieldError::new(at, message)
+}
+
+/// What a publish needs of a type in the catalog: its time to live, and its schema when the
+/// app enforces schemas and the type has one.
+pub struct Known {
+    pub ttl_s: Option<u32>,
+    pub schema: Option<Arc<Validator>>,
+}
+
+/// Refuses types outside the app's catalog, and answers what is known of each wanted type
 /// (in the order of `wanted`). The store is asked only when a type is not built in.
 pub async fn known_types(
     state: &AppState,
     app: &App,
     field: &str,
     wanted: &[(String, EventTypeName)],
-) -> ApiResult<Vec<Option<u32>>> {
+) -> ApiResult<Vec<Known>> {
     let preset: Vec<&EventTypeDef> = builtin_types(app.preset).collect();
     let builtin = |name: &EventTypeName| preset.iter().find(|t| t.name == name.as_str()).copied();
     let custom = match wanted.iter().all(|(_, name)| builtin(name).is_some()) {
         true => Vec::new(),
         false => custom_types(state, &app.id).await?,
     };
-    let mut ttls = Vec::with_capacity(wanted.len());
+    let enforced = |schema: Option<Arc<Validator>>| schema.filter(|_| app.enforce_schemas);
+    let mut known = Vec::with_capacity(wanted.len());
     let mut errors = Vec::new();
     for (path, name) in wanted {
         if let Some(def) = builtin(name) {
-            ttls.push(default_ttl_s(def));
+            let schema = enforced(schemas::builtin_validator(app.preset, def));
+            known.push(Known {
+                ttl_s: default_ttl_s(def),
+                schema,
+            });
             continue;
         }
         if let Some(c) = custom.iter().find(|c| c.name == *name) {
-            ttls.push(c.ttl_s);
+            let schema = enforced(c.schema.as_ref().and_then(schemas::custom_validator));
+            known.push(Known {
+                ttl_s: c.ttl_s,
+                schema,
+            });
             continue;
         }
         let names = preset
             .iter()
             .map(|t| t.name)
             .chain(custom.iter().map(|c| c.name.as_str()));
-        let suggestions = close_matches(name.as_str(), names);
-        let hint = if suggestions.is_empty() {
-            "register it with POST /v1/apps/{app}/event-types".to_owned()
-        } else {
-            format!("did you mean {}?", suggestions.join(", "))
-        };
-        let at = if path.is_empty() {
-            field.to_owned()
-        } else {
-            path.clone()
-        };
-        errors.push(FieldError::new(
-            at,
-            format!(
-                "unknown event type '{}' in this app's catalog; {hint}",
-                name.as_str()
-            ),
-        ));
+        let at = if path.is_empty() { field } else { path };
+        errors.push(unknown(at, name, names));
     }
     if errors.is_empty() {
-        Ok(ttls)
+        Ok(known)
     } else {
         Err(ApiError::Invalid(errors))
     }

@@ -14,12 +14,14 @@ use utoipa::ToSchema;
 use super::auth::{Child, Scoped};
 use super::error::{ApiError, ApiResult, Problem};
 use super::event_input::{parse_event, PublishBatch, PublishEvent};
-use super::event_types::known_types;
+use super::event_types::{known_types, Known};
 use super::json::{JsonBody, QueryPairs};
 use super::pagination::{page_from, respond, ListResponse};
 use super::AppState;
-use crate::domain::{App, Event, EventId, EventTypeName};
+use crate::catalog::schemas;
+use crate::domain::{App, Event, EventId, EventTypeName, FieldError};
 use crate::store::{DeliveryQuery, EventQuery, Lease, Page, Published};
+use jsonschema::Validator;
 
 #[derive(Serialize, ToSchema)]
 pub struct PublishResult {
@@ -62,10 +64,8 @@ pub async fn commit(
             "herald.* types are Herald's own operational events; only Herald publishes them",
         ));
     }
-    let ttls = known_types(state, app, "type", &named).await?;
-    for (event, ttl) in events.iter_mut().zip(ttls) {
-        event.ttl_s = event.ttl_s.or(ttl);
-    }
+    let known = known_types(state, app, "type", &named).await?;
+    apply_catalog(&mut events, known, &named)?;
     let published = match &state.dispatcher {
         Some(d) => d.publish(events).await?,
         None => state.store.publish(events, &Lease::none()).await?,
@@ -97,6 +97,65 @@ pub async fn commit(
         });
     }
     Ok(out)
+}
+
+/// How many schema violations a refused publish names (a batch of a thousand bad events
+/// would otherwise answer megabytes).
+const MAX_NAMED: usize = 50;
+
+/// Gives each event its type's time to live, and refuses the publish if any event's data
+/// breaks its type's schema (the first `MAX_NAMED` violations named).
+fn apply_catalog(
+    events: &mut [Event],
+    known: Vec<Known>,
+    named: &[(String, EventTypeName)],
+) -> ApiResult<()> {
+    let mut violations = Vec::new();
+    for ((event, known), (path, _)) in events.iter_mut().zip(known).zip(named) {
+        event.ttl_s = event.ttl_s.or(known.ttl_s);
+        if let Some(schema) = known
+            .schema
+            .as_ref()
+            .filter(|_| violations.len() < MAX_NAMED)
+        {
+            let data_at = format!("{}data", path.strip_suffix("type").unwrap_or_default());
+            violations.extend(schema_violations(schema, event, &data_at));
+        }
+    }
+    violations.truncate(MAX_NAMED);
+    match violations.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::Invalid(violations)),
+    }
+}
+
+/// How `event`'s data breaks its type's schema, each named at its path under `data_at`
+/// (`data.room`, `events[3].data.participant.identity`) with the rule it breaks.
+fn schema_violations(schema: &Validator, event: &Event, data_at: &str) -> Vec<FieldError> {
+    let Ok(data) = event.data.to_value() else {
+        return Vec::new(); // parsed when published; only stored text can fail
+    };
+    schemas::violations(schema, &data)
+        .into_iter()
+        .map(|v| {
+            let at: String = v
+                .pointer
+                .split('/')
+                .skip(1)
+                .map(|seg| match seg.parse::<usize>() {
+                    Ok(i) => format!("[{i}]"),
+                    Err(_) => format!(".{}", seg.replace("~1", "/").replace("~0", "~")),
+                })
+                .collect();
+            let message = format!(
+                "breaks the '{}' rule of the {} schema: {}",
+                v.rule,
+                event.event_type.as_str(),
+                v.message
+            );
+            FieldError::new(format!("{data_at}{at}"), message)
+        })
+        .collect()
 }
 
 async fn count_deliveries(state: &AppState, app: &App, event: &EventId) -> ApiResult<usize> {

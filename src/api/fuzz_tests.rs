@@ -20,6 +20,7 @@ fn app() -> App {
         preset: Preset::Standard,
         metadata: serde_json::json!({}),
         ingest: Ingest::default(),
+        enforce_schemas: true,
         created_at: now,
         updated_at: now,
     }

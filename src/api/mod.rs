@@ -37,6 +37,7 @@ pub mod rooms;
 pub mod serve;
 pub mod svix;
 mod trace;
+pub mod webhook_docs;
 
 use std::sync::Arc;
 
@@ -149,6 +150,7 @@ fn v1(settings: &Settings) -> Router<AppState> {
             "/apps/{app}/event-types",
             get(event_types::list).post(event_types::create),
         )
+        .route("/apps/{app}/openapi.json", get(webhook_docs::document))
         .merge(endpoint_routes())
         .route(
             "/apps/{app}/events",

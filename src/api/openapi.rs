@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     apps, deliveries, endpoint_secret, endpoint_test, endpoints, event_types, events, ingest, keys,
-    ops, poll, rooms,
+    ops, poll, rooms, webhook_docs,
 };
 
 struct BearerAuth;
@@ -28,7 +28,7 @@ impl Modify for BearerAuth {
         ops::healthz, ops::readyz, ops::metrics,
         apps::create, apps::list, apps::get, apps::update, apps::delete,
         keys::create, keys::list, keys::delete,
-        event_types::list, event_types::create,
+        event_types::list, event_types::create, webhook_docs::document,
         endpoints::create, endpoints::list, endpoints::get, endpoints::update, endpoints::delete,
         endpoint_secret::secret, endpoint_secret::rotate, endpoints::recover,
         events::publish, events::publish_batch, events::list, events::get,

@@ -62,6 +62,7 @@ async fn app_named(
         preset,
         metadata: serde_json::json!({}),
         ingest: Ingest::default(),
+        enforce_schemas: true,
         created_at: now,
         updated_at: now,
     };

@@ -1,6 +1,8 @@
 //! DigitalSamba's room webhook events, named as its webhook documentation lists them: receivers
 //! moving to Herald match on these exact names.
 
+use serde_json::{json, Value};
+
 use super::EventTypeDef;
 
 /// Every event type DigitalSamba documents, in its own spelling.
@@ -116,3 +118,20 @@ pub const TYPES: &[EventTypeDef] = &[
         description: "A locked room was opened again.",
     },
 ];
+
+/// The documented `data` of a DigitalSamba webhook (the room, the session and the time are
+/// beside it in the body): who, for a participant's event, and what, for the others.
+pub fn payload(def: &EventTypeDef) -> Value {
+    match def.family {
+        "participant" | "phone" => json!({"participantId": "example-participant",
+            "name": "Ada Example", "role": "moderator"}),
+        "recording" => json!({"recordingId": "example-recording", "name": "Weekly planning"}),
+        "library" if def.name.starts_with("folder") => {
+            json!({"folderId": "example-folder", "name": "Slides"})
+        }
+        "library" => json!({"fileId": "example-file", "name": "agenda.pdf"}),
+        "qa" => json!({"questionId": "example-question", "question": "Is this an example?",
+            "participantId": "example-participant"}),
+        _ => json!({}),
+    }
+}

@@ -1,6 +1,8 @@
 //! LiveKit server webhook events, spelled as the LiveKit server sends them in `event`: receivers
 //! built on LiveKit's SDKs switch on these names.
 
+use serde_json::{json, Value};
+
 use super::EventTypeDef;
 
 /// Every event type LiveKit documents, in its own spelling.
@@ -66,3 +68,31 @@ pub const TYPES: &[EventTypeDef] = &[
         description: "An ingress stopped receiving media.",
     },
 ];
+
+/// The documented payload of a LiveKit event: the fields of its `WebhookEvent` beside
+/// `event`, `id` and `createdAt` (which Herald's format adds), with LiveKit's camelCase
+/// names and its int64 timestamps as strings, as protobuf's JSON mapping sends them.
+pub fn payload(def: &EventTypeDef) -> Value {
+    let room = json!({"sid": "RM_example", "name": "example-room", "emptyTimeout": 300,
+        "maxParticipants": 20, "creationTime": "1700000000", "numParticipants": 1,
+        "metadata": ""});
+    let participant = json!({"sid": "PA_example", "identity": "ada", "name": "Ada Example",
+        "state": "ACTIVE", "joinedAt": "1700000005", "metadata": ""});
+    match def.family {
+        "room" => json!({"room": room}),
+        "participant" => json!({"room": room, "participant": participant}),
+        "track" => json!({"room": room, "participant": participant, "track": track()}),
+        "egress" => json!({"egressInfo": {"egressId": "EG_example", "roomId": "RM_example",
+            "roomName": "example-room", "status": "EGRESS_ACTIVE",
+            "startedAt": "1700000010000000000"}}),
+        _ => json!({"ingressInfo": {"ingressId": "IN_example", "name": "Example stream",
+            "streamKey": "example-key", "url": "rtmp://ingress.example.com/live",
+            "inputType": "RTMP_INPUT", "roomName": "example-room"}}),
+    }
+}
+
+/// LiveKit's `TrackInfo`, which plugNmeet sends as it is.
+pub fn track() -> Value {
+    json!({"sid": "TR_example", "type": "AUDIO", "source": "MICROPHONE", "name": "microphone",
+        "muted": false})
+}

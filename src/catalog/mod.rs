@@ -8,10 +8,11 @@ mod attendee;
 mod digitalsamba;
 pub mod examples;
 mod herald;
-mod livekit;
+pub mod livekit;
 mod plugnmeet;
+pub mod schemas;
 mod sendbird;
-mod standard;
+pub mod standard;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -30,6 +31,22 @@ pub struct EventTypeDef {
 /// events.
 pub fn builtin_types(preset: Preset) -> impl Iterator<Item = &'static EventTypeDef> {
     preset_types(preset).iter().chain(herald::TYPES)
+}
+
+/// The documented payload (`data`) of a built-in type of an app with `preset`: its
+/// schema's example, and what an endpoint test sends.
+pub fn payload(preset: Preset, def: &EventTypeDef) -> serde_json::Value {
+    if def.family == "herald" {
+        return herald::payload(def);
+    }
+    match preset {
+        Preset::Digitalsamba => digitalsamba::payload(def),
+        Preset::Attendee => attendee::payload(def),
+        Preset::Plugnmeet => plugnmeet::payload(def),
+        Preset::Livekit => livekit::payload(def),
+        Preset::Sendbird => sendbird::payload(def),
+        Preset::Standard | Preset::None => standard::payload(def),
+    }
 }
 
 /// The types a preset registers in every app created with it.
@@ -76,22 +93,49 @@ pub struct EventType {
     pub description: String,
     /// `preset` for types the app's preset brings, `custom` for registered ones.
     pub source: &'static str,
+    /// The JSON Schema (draft 2020-12) of `data`: a preset type's is derived from its
+    /// platform's documented payload; a custom type's is the registered one, or `null`.
     #[schema(value_type = Option<Object>)]
     pub schema: Option<serde_json::Value>,
+    /// An example `data` that passes the schema; `null` for a custom type registered without
+    /// a schema or without `examples` in it.
+    #[schema(value_type = Option<Object>)]
+    pub example: Option<serde_json::Value>,
     /// Seconds a delivery of this type stays worth sending, after which it ends `expired`;
     /// `null` never expires. Endpoints and publishes may set their own.
     pub ttl_s: Option<u32>,
 }
 
-impl From<&EventTypeDef> for EventType {
-    fn from(def: &EventTypeDef) -> Self {
+impl EventType {
+    /// A built-in type of an app with `preset`, with its schema and example.
+    pub fn builtin(preset: Preset, def: &EventTypeDef) -> Self {
         EventType {
             name: def.name.to_owned(),
             family: def.family.to_owned(),
             description: def.description.to_owned(),
             source: "preset",
-            schema: None,
+            schema: Some(schemas::builtin(preset, def)),
+            example: Some(payload(preset, def)),
             ttl_s: default_ttl_s(def),
+        }
+    }
+
+    /// A custom type; its example is the schema's first `examples` entry.
+    pub fn custom(def: crate::store::CustomEventType) -> Self {
+        let example = def
+            .schema
+            .as_ref()
+            .and_then(|s| s.get("examples"))
+            .and_then(|e| e.get(0))
+            .cloned();
+        EventType {
+            name: def.name.as_str().to_owned(),
+            family: def.family,
+            description: def.description,
+            source: "custom",
+            schema: def.schema,
+            example,
+            ttl_s: def.ttl_s,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Sendbird Calls webhook categories, as Sendbird's webhook documentation lists them: the names
 //! `all_webhook_categories` returns and receivers match on in `category`.
 
+use serde_json::{json, Value};
+
 use super::EventTypeDef;
 
 /// Every event type Sendbird Calls documents, in its own spelling.
@@ -71,3 +73,29 @@ pub const TYPES: &[EventTypeDef] = &[
         description: "An invitation to join a room got no answer.",
     },
 ];
+
+/// The documented payload of a Sendbird Calls event beside `category` (which Herald's format
+/// adds): a direct call's parties, or a group call's room and, for a participant or an
+/// invitation, who. Sendbird adds keys over time, so none is refused.
+pub fn payload(def: &EventTypeDef) -> Value {
+    let at = json!({"occured_at": 1700000000000u64, "application_id": "example-application"});
+    let mut body = match def.family {
+        "direct_call" => json!({"direct_call": {"call_id": "example-call",
+            "is_video_call": false,
+            "caller": {"user_id": "ada", "nickname": "Ada Example", "is_active": true},
+            "callee": {"user_id": "grace", "nickname": "Grace Example", "is_active": true}}}),
+        _ => json!({"room": {"room_id": "example-room", "room_type": "small_room_for_video",
+            "state": "open", "created_by": "ada", "created_at": 1700000000000u64}}),
+    };
+    if def.name.contains("participant") {
+        body["participant"] = json!({"participant_id": "example-participant",
+            "user_id": "ada", "state": "connected"});
+    } else if def.name.contains("invitation") {
+        body["invitation"] = json!({"invitation_id": "example-invitation",
+            "inviter_id": "ada", "invitee_id": "grace"});
+    }
+    for (k, v) in at.as_object().into_iter().flatten() {
+        body[k] = v.clone();
+    }
+    body
+}

@@ -49,6 +49,7 @@ async fn endpoint(store: &dyn Store, url: &str) -> AppId {
         preset: Preset::Standard,
         metadata: serde_json::json!({}),
         ingest: Ingest::default(),
+        enforce_schemas: true,
         created_at: now,
         updated_at: now,
     };

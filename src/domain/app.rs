@@ -123,6 +123,9 @@ pub struct App {
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     pub ingest: Ingest,
+    /// Whether a publish whose `data` breaks its type's JSON Schema is refused (422 naming
+    /// the path and the rule). On unless the app turns it off.
+    pub enforce_schemas: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

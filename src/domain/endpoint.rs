@@ -13,7 +13,9 @@ use super::{
 use crate::domain::verification::{VerificationMode, VerificationState};
 
 /// The wire format an endpoint's receiver expects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum FormatKind {
     Standard,

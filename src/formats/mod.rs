@@ -7,6 +7,7 @@
 mod attendee;
 pub mod canonical;
 mod digitalsamba;
+pub mod docs;
 #[cfg(test)]
 mod fuzz_tests;
 pub mod jwt;

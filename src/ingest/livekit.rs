@@ -104,6 +104,7 @@ mod tests {
                     api_secret: "secret-0123456789abcdef0123456789".into(),
                 }),
             },
+            enforce_schemas: true,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

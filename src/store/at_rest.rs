@@ -134,7 +134,7 @@ async fn all_apps(store: &dyn Store) -> StoreResult<Vec<App>> {
     all(list, |a: &App| a.id.as_str().to_owned()).await
 }
 
-async fn all_endpoints(store: &dyn Store, app: &App) -> StoreResult<Vec<Endpoint>> {
+pub async fn all_endpoints(store: &dyn Store, app: &App) -> StoreResult<Vec<Endpoint>> {
     let list = |page: Page| async move { store.list_endpoints(&app.id, &page).await };
     all(list, |e: &Endpoint| e.id.as_str().to_owned()).await
 }

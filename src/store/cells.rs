@@ -22,6 +22,7 @@ pub const APPS: Table = Table {
         "created_at",
         "updated_at",
         "ingest",
+        "enforce_schemas",
     ],
 };
 pub const ENDPOINTS: Table = Table {

@@ -8,7 +8,7 @@
 //! (a transactional outbox), so there is no moment at which an acknowledged event exists
 //! without the deliveries that will carry it.
 
-mod at_rest;
+pub mod at_rest;
 mod cells;
 mod doc;
 mod error;

@@ -29,6 +29,7 @@ pub fn app<C: Cells>(row: &C) -> Result<App, C::Error> {
         created_at: r.time(4)?,
         updated_at: r.time(5)?,
         ingest: Ingest::from_store(&ingest).map_err(|e| r.bad(6, e))?,
+        enforce_schemas: row.flag(7)?,
     })
 }
 

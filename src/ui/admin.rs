@@ -48,6 +48,7 @@ pub async fn create_app(
         preset: field(&form, "preset"),
         metadata: None,
         ingest: None,
+        enforce_schemas: None,
     };
     match new_app(&state, req).await {
         Ok(app) => Redirect::to(&format!("/ui/apps/{}", app.id)).into_response(),

@@ -5,6 +5,7 @@
 //! and the history of a room or a bot, live.
 
 mod admin;
+mod catalog;
 mod endpoint_actions;
 mod endpoint_form;
 mod endpoint_pages;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/apps/{app}/keys/revoke", post(admin::revoke_key))
         .route("/ui/apps/{app}", get(pages::app))
         .route("/ui/apps/{app}/live", get(live::live))
+        .route("/ui/apps/{app}/catalog", get(catalog::catalog))
         .route(
             "/ui/apps/{app}/endpoints/new",
             get(endpoint_pages::new_page).post(endpoint_pages::create),

@@ -132,6 +132,7 @@ pub async fn app(
     }
     let body = html! {
         h2 { "Endpoints" }
+        p { a href={ "/ui/apps/" (app.id) "/catalog" } { "Webhook catalog" } ": each type the endpoints receive, its schema and example" }
         @if !signed.session.read_only { p { a href={ "/ui/apps/" (app.id) "/endpoints/new" } { "New endpoint" } } }
         (endpoint_table(&app, &endpoints, &days))
         @if let Some(last) = endpoints.last().filter(|_| endpoints.len() == 100) {

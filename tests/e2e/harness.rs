@@ -242,6 +242,27 @@ pub fn rand_suffix() -> u64 {
     rand::random::<u64>()
 }
 
+/// Runs a Python script of this directory on `doc`, written to a JSON file whose path is its
+/// one argument; answers whether it exited 0, and its output.
+pub fn python_on_json(script: &str, doc: &Value) -> (bool, String) {
+    let path = std::env::temp_dir().join(format!(
+        "herald-doc-{}-{}.json",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::write(&path, doc.to_string()).expect("write the document");
+    let script = format!("{}/tests/e2e/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("run python3");
+    let _ = std::fs::remove_file(&path);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
 /// Runs a Python script of this directory with `args` and a request written as JSON
 /// (`{"headers", "body"}`) as its last argument; answers whether it exited 0, and its output.
 pub fn python_on_request(

@@ -80,7 +80,7 @@ fn readme_walkthrough_works_as_written() {
         return;
     }
     let blocks = shell_blocks("Walkthrough");
-    assert_eq!(blocks.len(), 5, "the walkthrough's shell blocks changed");
+    assert_eq!(blocks.len(), 6, "the walkthrough's shell blocks changed");
     let dir = TempDir::new("readme");
 
     let (herald, herald_out) = spawn(&dir.0, &blocks[0]);
@@ -93,9 +93,9 @@ fn readme_walkthrough_works_as_written() {
         "herald listen: receiving on http://127.0.0.1:9000",
     );
 
-    // Blocks 3 to 5 share one shell, as in the README's third terminal; between them, the
+    // Blocks 3 to 6 share one shell, as in the README's third terminal; between them, the
     // time a reader takes: until the receiver has printed the delivery.
-    let (publish, log, typo) = (&blocks[2], &blocks[3], &blocks[4]);
+    let (publish, log, typo, shape) = (&blocks[2], &blocks[3], &blocks[4], &blocks[5]);
     let run = |script: String| {
         let out = Command::new("bash")
             .args(["-c", &script])
@@ -113,15 +113,18 @@ fn readme_walkthrough_works_as_written() {
         "{publish}\n\
          until curl -s \"localhost:8080/v1/apps/$APP/deliveries?status=succeeded\" \
            -H \"Authorization: Bearer $TOKEN\" | grep -q dlv_; do sleep 0.1; done\n\
-         echo '-- log'\n{log}\necho '-- typo'\n{typo}"
+         echo '-- log'\n{log}\necho '-- typo'\n{typo}\necho '-- shape'\n{shape}"
     ));
     wait_line(&received, "signature: valid (standard)");
     let (published, after) = out.split_once("-- log").expect("log marker");
     assert!(published.contains("\"deliveries\":1"), "{published}");
-    let (log_out, typo_out) = after.split_once("-- typo").expect("typo marker");
+    let (log_out, after) = after.split_once("-- typo").expect("typo marker");
+    let (typo_out, shape_out) = after.split_once("-- shape").expect("shape marker");
     assert!(log_out.contains("\"status\":\"succeeded\""), "{log_out}");
     assert!(log_out.contains("\"attempts\":[{"), "{log_out}");
     assert!(log_out.contains("\"status_code\":200"), "{log_out}");
     assert!(typo_out.contains("\"status\":422"), "{typo_out}");
     assert!(typo_out.contains("participant_joined"), "{typo_out}");
+    assert!(shape_out.contains("\"status\":422"), "{shape_out}");
+    assert!(shape_out.contains("data.participantId"), "{shape_out}");
 }

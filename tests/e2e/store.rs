@@ -29,6 +29,7 @@ pub async fn app(store: &dyn Store) -> App {
         preset: Preset::Standard,
         metadata: json!({"plan": "pro"}),
         ingest: Ingest::default(),
+        enforce_schemas: true,
         created_at: Utc::now(),
         updated_at: Utc::now(),
     };

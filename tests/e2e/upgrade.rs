@@ -13,13 +13,15 @@ use crate::db::on_postgres;
 use crate::harness::{Herald, TempDir};
 use crate::receiver::{Receiver, Reply};
 
-/// The status indexes as the previous schema had them: every delivery, succeeded too.
-const STATUS_INDEXES_BEFORE: &str = "DROP INDEX deliveries_status; \
+/// The schema two migrations back: the status indexes held every delivery, succeeded too,
+/// and apps had no `enforce_schemas`.
+const STATUS_INDEXES_BEFORE: &str = "ALTER TABLE apps DROP COLUMN enforce_schemas; \
+     DROP INDEX deliveries_status; \
      CREATE INDEX deliveries_status ON deliveries (app_id, status, id); \
      DROP INDEX deliveries_endpoint_status; \
      CREATE INDEX deliveries_endpoint_status ON deliveries (endpoint_id, status, id);";
 
-/// The schema version before the newest migration, as each backend records it.
+/// The schema version before the two newest migrations, as each backend records it.
 fn previous_version() -> &'static str {
     match on_postgres() {
         true => "DELETE FROM herald_schema WHERE version > 10;",

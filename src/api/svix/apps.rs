@@ -85,6 +85,7 @@ pub async fn create(
             preset: Some("none".to_owned()),
             metadata: metadata(req.metadata),
             ingest: None,
+            enforce_schemas: None,
         },
     )
     .await?;
@@ -116,6 +117,7 @@ pub async fn update(
         name: req.name,
         metadata: metadata(req.metadata),
         ingest: None,
+        enforce_schemas: None,
     };
     let Json(app) = apps::update(State(state), scoped, JsonBody(change)).await?;
     Ok(Json(app.into()))

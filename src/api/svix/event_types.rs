@@ -17,11 +17,11 @@ use serde_json::Value;
 use super::shapes::{unsupported, unsupported_list, Page};
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::event_types::{custom_types, default_family, environment};
+use crate::api::event_types::{check_schema, custom_types, default_family, environment};
 use crate::api::json::{JsonBody, QueryPairs};
 use crate::api::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::api::AppState;
-use crate::catalog::builtin_types;
+use crate::catalog::{builtin_types, schemas};
 use crate::domain::{AppId, EventTypeName, FieldError};
 use crate::store::CustomEventType;
 
@@ -91,10 +91,10 @@ async fn visible(state: &AppState, caller: &Caller) -> ApiResult<Vec<EventTypeOu
     let mut out: Vec<EventTypeOut> = Vec::new();
     if let Caller::App(id) = caller {
         if let Some(app) = state.store.get_app(id).await? {
-            out.extend(
-                builtin_types(app.preset)
-                    .map(|t| EventTypeOut::new(t.name, t.family, t.description, None)),
-            );
+            out.extend(builtin_types(app.preset).map(|t| {
+                let schema = schemas::builtin(app.preset, t);
+                EventTypeOut::new(t.name, t.family, t.description, Some(&schema))
+            }));
         }
     }
     let custom = match caller {
@@ -133,8 +133,8 @@ pub async fn create(
             "Herald keeps one schema per event type; send one version",
         ));
     }
-    if schema.as_ref().is_some_and(|s| !s.is_object()) {
-        return Err(ApiError::field("schemas", "must be a JSON Schema object"));
+    if let Some(schema) = &schema {
+        check_schema("schemas", schema)?;
     }
     let taken = visible(&state, &caller).await?;
     if name.as_str() == "*"

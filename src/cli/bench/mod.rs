@@ -111,6 +111,12 @@ pub struct BenchArgs {
     /// so that the purge runs while it is measured).
     #[arg(long, default_value = "30d")]
     pub retention: String,
+    /// The bench app's schemas: `preset` (the standard catalog's, which admit any object);
+    /// `strict` (its events' type registered as a custom type whose schema types and
+    /// requires every field, checked on every publish); `unenforced` (the same type, the
+    /// app's enforcement off). `strict` against `unenforced` is what the check costs.
+    #[arg(long, default_value = "preset", value_parser = ["preset", "strict", "unenforced"])]
+    pub schemas: String,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -120,7 +126,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let herald = start_herald(&args, &dir).await?;
     let (bases, token) = (&herald.bases, &herald.token);
-    let target = Target::setup(bases, token, &format!("http://{receiver}/hook")).await?;
+    let hook = format!("http://{receiver}/hook");
+    let target = Target::setup(bases, token, &hook, &args.schemas).await?;
     println!(
         "herald bench: Herald at {}, receiver at http://{receiver}/hook",
         bases.join(", ")
@@ -132,7 +139,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .unwrap_or(1),
         env!("CARGO_PKG_VERSION")
     );
-    let hook = format!("http://{receiver}/hook");
     let pid = herald.nodes.as_ref().and_then(nodes::Nodes::first_pid);
     let under = extras::Under {
         base: &bases[0],

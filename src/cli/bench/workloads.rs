@@ -19,7 +19,12 @@ pub struct Target {
 }
 
 impl Target {
-    pub async fn setup(bases: &[String], token: &str, hook: &str) -> anyhow::Result<Self> {
+    pub async fn setup(
+        bases: &[String],
+        token: &str,
+        hook: &str,
+        schemas: &str,
+    ) -> anyhow::Result<Self> {
         let base = bases.first().context("no Herald to target")?;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(1024)
@@ -28,7 +33,7 @@ impl Target {
         let app: serde_json::Value = client
             .post(format!("{base}/v1/apps"))
             .bearer_auth(token)
-            .json(&json!({"name": "bench", "preset": "standard"}))
+            .json(&app_body(schemas))
             .send()
             .await?
             .error_for_status()
@@ -36,6 +41,16 @@ impl Target {
             .json()
             .await?;
         let app_id = app["id"].as_str().context("app id")?.to_owned();
+        if schemas != "preset" {
+            client
+                .post(format!("{base}/v1/apps/{app_id}/event-types"))
+                .bearer_auth(token)
+                .json(&json!({"name": "participant.joined", "schema": strict_schema()}))
+                .send()
+                .await?
+                .error_for_status()
+                .context("registering the bench's event type")?;
+        }
         client
             .post(format!("{base}/v1/apps/{app_id}/endpoints"))
             .bearer_auth(token)
@@ -72,6 +87,31 @@ impl Target {
         }
         Ok(())
     }
+}
+
+/// The bench app: the standard catalog, or (for the schema measurements) an empty one that
+/// the bench's own type is registered in.
+fn app_body(schemas: &str) -> serde_json::Value {
+    match schemas {
+        "preset" => json!({"name": "bench", "preset": "standard"}),
+        _ => json!({"name": "bench", "preset": "none", "enforce_schemas": schemas == "strict"}),
+    }
+}
+
+/// A schema of [`event_body`]'s data that types and requires every field.
+fn strict_schema() -> serde_json::Value {
+    let text = json!({"type": "string", "minLength": 1});
+    let thing = |props: serde_json::Value, required: &[&str]| json!({"type": "object", "properties": props, "required": required});
+    thing(
+        json!({
+            "sent_ns": {"type": "integer", "minimum": 0},
+            "participant": thing(json!({"id": text, "name": text,
+                "role": {"enum": ["moderator", "attendee", "viewer"]}}), &["id", "name", "role"]),
+            "room": thing(json!({"id": text, "name": text}), &["id", "name"]),
+            "padding": {"type": "string", "maxLength": 1000},
+        }),
+        &["sent_ns", "participant", "room"],
+    )
 }
 
 /// One event of about 500 bytes on the wire, stamped with its publish time, in one of

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0009_verification.sql"),
     include_str!("../migrations/postgres/0010_fencing.sql"),
     include_str!("../migrations/postgres/0011_status_without_succeeded.sql"),
+    include_str!("../migrations/postgres/0012_enforce_schemas.sql"),
 ];
 /// The channel a process notifies when it leaves claimable work behind.
 const WORK_CHANNEL: &str = "herald_work";

@@ -7,7 +7,8 @@ use sqlx::{Column, Row, TypeInfo};
 pub use crate::store::rows::{app, attempt, delivery, endpoint, event, event_type, job};
 use crate::store::rows::{select, Cells, Corrupt, Table, EVENTS};
 
-pub const APP_COLS: &str = "id, name, preset, metadata, created_at, updated_at, ingest";
+pub const APP_COLS: &str =
+    "id, name, preset, metadata, created_at, updated_at, ingest, enforce_schemas";
 pub const ENDPOINT_COLS: &str = "id, app_id, enabled, doc, created_at, updated_at, health";
 pub const DELIVERY_COLS: &str = "id, event_id, endpoint_id, status, attempt_count, \
      next_attempt_at, labels::text, created_at, updated_at, expires_at";

@@ -46,7 +46,7 @@ pub async fn meta_put(pool: &PgPool, key: &str, value: &str) -> StoreResult<()> 
 
 pub async fn insert_app(pool: &PgPool, app: &App) -> StoreResult<()> {
     sqlx::query(&format!(
-        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     ))
     .bind(app.id.as_str())
     .bind(&app.name)
@@ -55,6 +55,7 @@ pub async fn insert_app(pool: &PgPool, app: &App) -> StoreResult<()> {
     .bind(to_ms(app.created_at))
     .bind(to_ms(app.updated_at))
     .bind(app.ingest.to_store())
+    .bind(app.enforce_schemas)
     .execute(pool)
     .await?;
     Ok(())
@@ -62,13 +63,15 @@ pub async fn insert_app(pool: &PgPool, app: &App) -> StoreResult<()> {
 
 pub async fn update_app(pool: &PgPool, app: &App) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE apps SET name = $2, metadata = $3, updated_at = $4, ingest = $5 WHERE id = $1",
+        "UPDATE apps SET name = $2, metadata = $3, updated_at = $4, ingest = $5, \
+         enforce_schemas = $6 WHERE id = $1",
     )
     .bind(app.id.as_str())
     .bind(&app.name)
     .bind(app.metadata.to_string())
     .bind(to_ms(app.updated_at))
     .bind(app.ingest.to_store())
+    .bind(app.enforce_schemas)
     .execute(pool)
     .await?;
     Ok(())

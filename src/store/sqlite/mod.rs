@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0011_verification.sql"),
     include_str!("../migrations/sqlite/0012_fencing.sql"),
     include_str!("../migrations/sqlite/0013_status_without_succeeded.sql"),
+    include_str!("../migrations/sqlite/0014_enforce_schemas.sql"),
 ];
 const READERS: usize = 4;
 

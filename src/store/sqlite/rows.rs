@@ -7,7 +7,8 @@ use rusqlite::Row;
 use crate::domain::{App, Attempt, Delivery, Endpoint, Event, Job};
 use crate::store::rows::{self, Cells, Corrupt};
 
-pub const APP_COLS: &str = "id, name, preset, metadata, created_at, updated_at, ingest";
+pub const APP_COLS: &str =
+    "id, name, preset, metadata, created_at, updated_at, ingest, enforce_schemas";
 pub const ENDPOINT_COLS: &str = "id, app_id, enabled, doc, created_at, updated_at, health";
 pub const EVENT_COLS: &str =
     "id, app_id, type, data, labels, occurred_at, idempotency_key, created_at, metadata, ordering_key, sequence";

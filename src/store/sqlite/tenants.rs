@@ -33,7 +33,7 @@ pub fn meta_put(c: &Connection, key: &str, value: &str) -> StoreResult<()> {
 
 pub fn insert_app(c: &Connection, app: &App) -> StoreResult<()> {
     c.prepare_cached(&format!(
-        "INSERT INTO apps ({APP_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        "INSERT INTO apps ({APP_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
     ))?
     .execute(params![
         app.id.as_str(),
@@ -42,20 +42,23 @@ pub fn insert_app(c: &Connection, app: &App) -> StoreResult<()> {
         app.metadata.to_string(),
         to_ms(app.created_at),
         to_ms(app.updated_at),
-        app.ingest.to_store()
+        app.ingest.to_store(),
+        app.enforce_schemas
     ])?;
     Ok(())
 }
 
 pub fn update_app(c: &Connection, app: &App) -> StoreResult<()> {
     c.execute(
-        "UPDATE apps SET name = ?2, metadata = ?3, updated_at = ?4, ingest = ?5 WHERE id = ?1",
+        "UPDATE apps SET name = ?2, metadata = ?3, updated_at = ?4, ingest = ?5, \
+         enforce_schemas = ?6 WHERE id = ?1",
         params![
             app.id.as_str(),
             app.name,
             app.metadata.to_string(),
             to_ms(app.updated_at),
-            app.ingest.to_store()
+            app.ingest.to_store(),
+            app.enforce_schemas
         ],
     )?;
     Ok(())
